@@ -1,0 +1,593 @@
+"""The append-only event log, the same for every storage backend.
+
+:class:`EventLog` does everything a log must do whatever holds its bytes: it numbers
+and time-stamps records, chains their hashes, refuses an event that cannot fold onto
+what the log holds (leaving the storage untouched), treats a re-recorded identical
+event as a no-op, detects a concurrent writer with ``expected_seq``, and hands
+replay a cached :class:`~negstate.replay.Timeline`.  A :class:`Storage` only keeps
+records: in memory (:class:`MemoryStorage`), in a JSON Lines file or in SQLite
+(see :mod:`negstate.stores`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Protocol, Self
+
+import attrs
+import cattrs
+
+from negstate.errors import ConcurrencyError, DuplicateEventError, NegstateError, locate
+from negstate.events import Event
+from negstate.records import (
+    GENESIS,
+    Record,
+    StoredRecord,
+    canonical_event,
+    check_chain,
+    decode_record,
+    encode_record,
+)
+from negstate.reducers import BUILTIN_EVENTS, fold
+from negstate.registry import EventRegistry
+from negstate.replay import Timeline, build_timeline, day_of
+from negstate.serialization import make_converter
+from negstate.stores.jsonl import JsonLinesStorage
+from negstate.stores.sqlite import SqliteStorage
+
+__all__ = [
+    "EventLog",
+    "MemoryStorage",
+    "Storage",
+    "VerifyReport",
+    "open_log",
+    "utc_now",
+    "verify_log",
+]
+
+SQLITE_SUFFIXES: Final = (".sqlite", ".sqlite3", ".db")
+"""File suffixes that open an SQLite log; any other suffix opens JSON Lines."""
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock of a log)."""
+    return datetime.now(UTC)
+
+
+class Storage(Protocol):
+    """Where a log keeps its records; the log itself does the rest.
+
+    ``write`` must be atomic for the whole sequence and durable when it returns;
+    ``writing`` must exclude other writers (other processes too) for its duration.
+    """
+
+    @property
+    def location(self) -> str:
+        """The path, or ``:memory:``, for messages."""
+        ...
+
+    def count(self) -> int:
+        """How many records are stored."""
+        ...
+
+    def read(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRecord]:
+        """Stored records with ``start <= seq < stop``, in sequence order."""
+        ...
+
+    def read_fresh(self) -> Iterator[StoredRecord]:
+        """Every record as stored right now, bypassing any index or cache.
+
+        Used by :meth:`EventLog.verify`; a damaged record raises IntegrityError.
+        """
+        ...
+
+    def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:
+        """Store ``records`` (whose events are ``events``) atomically and durably."""
+        ...
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the write lock (excluding writers in other processes too)."""
+        ...
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Hold a read lock, so no half-written record is ever seen."""
+        ...
+
+    def place(self, record: StoredRecord) -> str:
+        """Where ``record`` is, for messages: ``path:line`` or ``path: record N``."""
+        ...
+
+    def select_occurred(self, first: int, last: int) -> Iterator[int] | None:
+        """Sequence numbers of records whose event may have occurred in a span.
+
+        ``first`` and ``last`` are day ordinals.  A backend that cannot answer
+        without decoding returns ``None``.
+        """
+        ...
+
+    def sync(self) -> None:
+        """Make every written record durable (for logs opened without fsync)."""
+        ...
+
+    def close(self) -> None:
+        """Release files and locks."""
+        ...
+
+
+class MemoryStorage:
+    """Records kept in a list: the storage of a log that lives and dies in memory."""
+
+    def __init__(self) -> None:
+        self._records: list[StoredRecord] = []
+
+    @property
+    def location(self) -> str:
+        """Always ``:memory:``."""
+        return ":memory:"
+
+    def count(self) -> int:
+        """How many records are held."""
+        return len(self._records)
+
+    def read(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRecord]:
+        """Records with ``start <= seq < stop``."""
+        end = len(self._records) if stop is None else min(stop - 1, len(self._records))
+        return iter(self._records[max(start, 1) - 1 : end])
+
+    def read_fresh(self) -> Iterator[StoredRecord]:
+        """Every record held."""
+        return iter(list(self._records))
+
+    def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:  # noqa: ARG002
+        """Keep ``records``."""
+        self._records.extend(records)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to lock in memory."""
+        return contextlib.nullcontext()
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to lock in memory."""
+        return contextlib.nullcontext()
+
+    def place(self, record: StoredRecord) -> str:
+        """``:memory:: record N``."""
+        return f":memory:: record {record.seq}"
+
+    def select_occurred(self, first: int, last: int) -> Iterator[int] | None:  # noqa: ARG002
+        """Memory has no index; the log filters decoded events instead."""
+        return None
+
+    def sync(self) -> None:
+        """Nothing to flush."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@attrs.frozen(kw_only=True)
+class VerifyReport:
+    """What :meth:`EventLog.verify` found: records checked and the first problem."""
+
+    location: str
+    records: int
+    problem: NegstateError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every record is intact and in order."""
+        return self.problem is None
+
+    def __str__(self) -> str:
+        if self.problem is None:
+            return f"{self.location}: {self.records} record(s), hash chain intact"
+        return (
+            f"{self.location}: broken after {self.records} good record(s): "
+            f"{self.problem}"
+        )
+
+
+class EventLog:
+    """An append-only log of events, kept by a :class:`Storage` (memory by default).
+
+    Appending assigns the next sequence number and the recording time; nothing is
+    ever edited in place.  Every public method returns immutable values.  Use
+    :func:`negstate.open_log` for a log kept in a file.
+    """
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        *,
+        registry: EventRegistry = BUILTIN_EVENTS,
+        converter: cattrs.Converter | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._storage: Storage = MemoryStorage() if storage is None else storage
+        self._registry = registry
+        self._converter = converter or make_converter(registry)
+        self._clock = clock
+        self._count = 0
+        self._tail: StoredRecord | None = None
+        self._decoded: list[Record] | None = None
+        self._by_id: dict[str, Record] = {}
+        self._timelines: dict[datetime | None, Timeline] = {}
+        self._closed = False
+        with self._storage.reading():
+            self._catch_up()
+
+    # -- context management -------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the storage; the log cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._storage.close()
+
+    @property
+    def location(self) -> str:
+        """Where the records are kept (a path, or ``:memory:``)."""
+        return self._storage.location
+
+    @property
+    def registry(self) -> EventRegistry:
+        """The event types this log reads and writes."""
+        return self._registry
+
+    # -- reading ------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        """Follow records other writers appended since this log last looked.
+
+        New records are chain-checked against the known tail; their events are
+        decoded only if this log has decoded its events already.
+        """
+        if self._closed:
+            raise NegstateError(
+                "the log is closed", where=self.location, hint="open it again"
+            )
+        stored_count = self._storage.count()
+        if stored_count == self._count:
+            return
+        if self._tail is None and self._count == 0 and self._decoded is None:
+            # Opening: trust the storage's own framing; verify() walks the chain.
+            if stored_count:
+                self._tail = next(self._storage.read(stored_count, stored_count + 1))
+            self._count = stored_count
+            return
+        for stored in self._storage.read(self._count + 1):
+            where = self._storage.place(stored)
+            check_chain(self._tail, stored, where=where)
+            if self._decoded is not None:
+                self._remember(self._decode(stored, where))
+            self._tail = stored
+            self._count = stored.seq
+        self._timelines.clear()
+
+    def _decode(self, stored: StoredRecord, where: str) -> Record:
+        return decode_record(stored, self._converter, self._registry, where=where)
+
+    def _remember(self, record: Record) -> None:
+        assert self._decoded is not None  # noqa: S101 - only called once decoded
+        self._decoded.append(record)
+        self._by_id[record.event.id] = record
+
+    def _all(self) -> list[Record]:
+        """Every record, decoded once and then kept up to date by appends."""
+        if self._decoded is None:
+            decoded: list[Record] = []
+            by_id: dict[str, Record] = {}
+            previous: StoredRecord | None = None
+            with self._storage.reading():
+                for stored in self._storage.read(1, self._count + 1):
+                    where = self._storage.place(stored)
+                    check_chain(previous, stored, where=where)
+                    record = self._decode(stored, where)
+                    decoded.append(record)
+                    by_id[record.event.id] = record
+                    previous = stored
+            self._decoded, self._by_id = decoded, by_id
+        return self._decoded
+
+    def refresh(self) -> None:
+        """Pick up records that other processes appended."""
+        with self._storage.reading():
+            self._catch_up()
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last record (0 for an empty log)."""
+        return self._count
+
+    def records(
+        self,
+        start: int = 1,
+        stop: int | None = None,
+        *,
+        occurred_from: date | str | None = None,
+        occurred_to: date | str | None = None,
+    ) -> Iterator[Record]:
+        """Records with ``start <= seq < stop``, in sequence order.
+
+        ``occurred_from``/``occurred_to`` keep only events that may have occurred in
+        that span of days (their fuzzy date overlaps it).  A log that has not
+        decoded its events decodes only the records asked for, and a backend with
+        an index on dates (SQLite) picks them without decoding the others.
+        """
+        low = None if occurred_from is None else day_of(occurred_from)
+        high = None if occurred_to is None else day_of(occurred_to)
+        end = self._count + 1 if stop is None else min(stop, self._count + 1)
+        if self._decoded is not None:
+            selected = self._decoded[max(start, 1) - 1 : end - 1]
+            return iter([r for r in selected if _overlaps(r.event, low, high)])
+        return iter(self._read_records(max(start, 1), end, low, high))
+
+    def _read_records(
+        self, start: int, end: int, low: date | None, high: date | None
+    ) -> list[Record]:
+        found: list[Record] = []
+        with self._storage.reading():
+            wanted = None
+            if low is not None or high is not None:
+                picked = self._storage.select_occurred(
+                    0 if low is None else low.toordinal(),
+                    date.max.toordinal() if high is None else high.toordinal(),
+                )
+                wanted = None if picked is None else set(picked)
+            for stored in self._storage.read(start, end):
+                if wanted is not None and stored.seq not in wanted:
+                    continue
+                record = self._decode(stored, self._storage.place(stored))
+                if _overlaps(record.event, low, high):
+                    found.append(record)
+        return found
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(tuple(self._all()))
+
+    def events(self) -> Iterator[Event]:
+        """Every event, in the order recorded."""
+        return (record.event for record in tuple(self._all()))
+
+    def get(self, event_id: str) -> Record | None:
+        """The record of ``event_id``, or ``None``."""
+        self._all()
+        return self._by_id.get(event_id)
+
+    def timeline(self, known_at: datetime | None = None) -> Timeline:
+        """The log's events in valid-time order (those recorded by ``known_at``)."""
+        cached = self._timelines.get(known_at)
+        if cached is None:
+            events = (
+                self.events()
+                if known_at is None
+                else (r.event for r in self._all() if r.recorded_at <= known_at)
+            )
+            cached = build_timeline(events, self._registry)
+            if len(self._timelines) > 8:  # noqa: PLR2004 - a small cache is enough
+                self._timelines.clear()
+            self._timelines[known_at] = cached
+        return cached
+
+    # -- writing ------------------------------------------------------------------
+
+    def append(self, event: Event, expected_seq: int | None = None) -> Record:
+        """Append one event and return its record (see :meth:`append_many`)."""
+        return self.append_many([event], expected_seq=expected_seq)[0]
+
+    def append_many(
+        self, events: Iterable[Event], expected_seq: int | None = None
+    ) -> tuple[Record, ...]:
+        """Append ``events`` as one atomic batch and return their records.
+
+        An event whose id the log holds with identical content is not written again;
+        its stored record is returned.  The same id with other content raises
+        DuplicateEventError.  The batch must fold onto what the log holds, or nothing
+        is written.  With ``expected_seq`` (the last sequence number the caller saw),
+        a log that another writer has moved on raises ConcurrencyError.
+        """
+        batch = list(events)
+        for event in batch:
+            if not isinstance(event, Event):
+                raise NegstateError(
+                    f"can only append events, got {type(event).__name__}",
+                    where=self.location,
+                    hint="build an event such as negstate.ProposalMade(...)",
+                )
+        with self._storage.writing():
+            self._catch_up()
+            self._all()
+            if expected_seq is not None and expected_seq != self.last_seq:
+                raise ConcurrencyError(
+                    f"expected the log to end at record {expected_seq}, but it ends at "
+                    f"record {self.last_seq}",
+                    where=self.location,
+                    hint="another writer appended; refresh, re-check and retry",
+                )
+            fresh = self._new_events(batch)
+            if fresh:
+                self._check_folds(fresh)
+                self._write(fresh)
+            return tuple(self._by_id[event.id] for event in batch)
+
+    def _new_events(self, batch: list[Event]) -> list[Event]:
+        fresh: dict[str, Event] = {}
+        for event in batch:
+            stored = self._by_id.get(event.id)
+            earlier = fresh.get(event.id) if stored is None else stored.event
+            if earlier is None:
+                fresh[event.id] = event
+            elif earlier != event:
+                where = (
+                    f"{self.location}: record {stored.seq}"
+                    if stored is not None
+                    else f"{self.location}: this batch"
+                )
+                raise DuplicateEventError(
+                    f"the log holds a different event with this id ({where})",
+                    where=locate(event_id=event.id),
+                    hint="give the new event another id, or record a correction",
+                )
+        return list(fresh.values())
+
+    def _check_folds(self, fresh: list[Event]) -> None:
+        """Raise the fold's error if the log plus ``fresh`` cannot be replayed."""
+        timeline = build_timeline([*self.events(), *fresh], self._registry)
+        fold(timeline.events, registry=self._registry)
+
+    def _write(self, fresh: list[Event]) -> None:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise NegstateError(
+                "the log's clock returned a time without a time zone",
+                where=self.location,
+                hint="pass a clock that returns aware UTC datetimes",
+            )
+        records = self._all()
+        if records and now < records[-1].recorded_at:
+            now = records[-1].recorded_at
+        prev = GENESIS if self._tail is None else self._tail.hash
+        stored: list[StoredRecord] = []
+        for offset, event in enumerate(fresh):
+            row = encode_record(
+                seq=self._count + offset + 1,
+                recorded_at=now,
+                event_json=canonical_event(event, self._converter),
+                prev=prev,
+                batch_left=len(fresh) - offset - 1,
+            )
+            stored.append(row)
+            prev = row.hash
+        self._storage.write(stored, fresh)
+        recorded_at = datetime.fromisoformat(stored[0].recorded_at)
+        for event, row in zip(fresh, stored, strict=True):
+            self._remember(
+                Record(
+                    seq=row.seq,
+                    recorded_at=recorded_at,
+                    event=event,
+                    prev=row.prev,
+                    hash=row.hash,
+                    batch_left=row.batch_left,
+                )
+            )
+        self._tail = stored[-1]
+        self._count = stored[-1].seq
+        self._timelines.clear()
+
+    def sync(self) -> None:
+        """Make every appended record durable (for logs opened with ``fsync=False``)."""
+        self._storage.sync()
+
+    # -- integrity ----------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Walk the stored records and report the first broken, missing or altered one.
+
+        Reads the storage afresh: it checks the bytes, not what this log has cached.
+        """
+        checked = 0
+        previous: StoredRecord | None = None
+        try:
+            with self._storage.reading():
+                for stored in self._storage.read_fresh():
+                    where = self._storage.place(stored)
+                    check_chain(previous, stored, where=where)
+                    decode_record(stored, self._converter, self._registry, where=where)
+                    previous = stored
+                    checked += 1
+        except NegstateError as problem:
+            return VerifyReport(
+                location=self.location, records=checked, problem=problem
+            )
+        return VerifyReport(location=self.location, records=checked)
+
+
+def _overlaps(event: Event, low: date | None, high: date | None) -> bool:
+    span = event.occurred
+    if low is not None and span.latest is not None and span.latest < low:
+        return False
+    return not (high is not None and span.earliest is not None and span.earliest > high)
+
+
+def _storage_for(
+    path: Path, *, fsync: bool, lock_timeout: float, repair: bool = True
+) -> Storage:
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return SqliteStorage(path, fsync=fsync, lock_timeout=lock_timeout)
+    return JsonLinesStorage(path, fsync=fsync, lock_timeout=lock_timeout, repair=repair)
+
+
+def open_log(
+    path: str | Path,
+    *,
+    registry: EventRegistry = BUILTIN_EVENTS,
+    fsync: bool = True,
+    create: bool = True,
+    lock_timeout: float = 30.0,
+    clock: Callable[[], datetime] = utc_now,
+) -> EventLog:
+    """Open (or create) the log at ``path``; the suffix picks the backend.
+
+    ``.sqlite``, ``.sqlite3`` and ``.db`` open SQLite; anything else (``.jsonl`` by
+    convention) JSON Lines.  Every append is fsync'ed before it returns; for a bulk
+    import pass ``fsync=False`` and call :meth:`EventLog.sync` at the end.  With
+    ``create=False`` a missing file is an error.
+    """
+    location = Path(path)
+    if not create and not location.exists():
+        raise NegstateError(
+            "no log at this path",
+            where=str(location),
+            hint="check the path, or create the log with negstate init",
+        )
+    storage = _storage_for(location, fsync=fsync, lock_timeout=lock_timeout)
+    try:
+        return EventLog(storage, registry=registry, clock=clock)
+    except BaseException:
+        storage.close()
+        raise
+
+
+def verify_log(
+    path: str | Path, *, registry: EventRegistry = BUILTIN_EVENTS
+) -> VerifyReport:
+    """Check the log at ``path`` without changing it.
+
+    Checks every record's hash, the chain, the head and that every event can be
+    read.  A torn last write is reported, not repaired.
+    """
+    location = Path(path)
+    if not location.exists():
+        raise NegstateError(
+            "no log at this path", where=str(location), hint="check the path"
+        )
+    try:
+        storage = _storage_for(location, fsync=False, lock_timeout=30.0, repair=False)
+    except NegstateError as problem:
+        return VerifyReport(location=str(location), records=0, problem=problem)
+    try:
+        log = EventLog(storage, registry=registry)
+    except NegstateError as problem:
+        storage.close()
+        return VerifyReport(location=str(location), records=0, problem=problem)
+    with log:
+        return log.verify()

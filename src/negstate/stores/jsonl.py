@@ -1,0 +1,420 @@
+"""A log kept in a JSON Lines file: one record a line, readable and diff-friendly.
+
+The first line is a header that marks the file as a negstate log; record ``n`` is
+on line ``n + 1``.  Writers hold an exclusive ``fcntl`` lock on the file and write a
+whole batch with one ``write`` followed by ``fsync``; readers hold a shared lock, so
+they never see a half-written line.
+
+A crash can still cut the last write short.  Whoever next takes the write lock (or
+opens the log) finds the cut: a last line without its newline, with bad JSON or a
+bad hash, or records of a batch whose last record never arrived.  Those bytes were
+never acknowledged, so they are moved to a side file next to the log
+(``<log>.torn-<time>``) with a :class:`~negstate.errors.TornTailWarning`.  A bad
+record anywhere before that is never repaired: it raises
+:class:`~negstate.errors.IntegrityError` naming ``path:line``.
+
+A hash chain cannot tell a log whose last lines were deleted from a shorter log, so
+after every append the last record's number and hash go to ``<log>.head``.  Verify
+reports a log shorter than its head; keep the head file next to the log (commit it
+with the log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+import warnings
+from array import array
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from negstate.errors import (
+    IntegrityError,
+    LogFormatError,
+    LogLockedError,
+    NegstateError,
+    TornTailWarning,
+)
+from negstate.events import Event
+from negstate.records import StoredRecord, parse_line, stored_line
+
+__all__ = ["HEADER", "JsonLinesStorage"]
+
+HEADER: Final = b'{"negstate":"event-log","format":1}\n'
+"""The first line of every negstate JSON Lines log."""
+
+
+class JsonLinesStorage:
+    """Records in a JSON Lines file, created with its header when missing.
+
+    With ``repair=False`` (used by :func:`negstate.verify_log`) a torn tail is left
+    in place for :meth:`read_fresh` to report.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        lock_timeout: float = 30.0,
+        repair: bool = True,
+    ) -> None:
+        self._path = Path(path)
+        self._fsync = fsync
+        self._lock_timeout = lock_timeout
+        self._offsets = array("q")
+        self._end = len(HEADER)
+        self._held: int | None = None
+        self._fd = self._open()
+        try:
+            with self._locked(fcntl.LOCK_EX if repair else fcntl.LOCK_SH):
+                self._check_header()
+                self._scan(repair=repair)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    # -- files and locks ------------------------------------------------------------
+
+    def _open(self) -> int:
+        if not self._path.exists():
+            self._create()
+        try:
+            return os.open(self._path, os.O_RDWR | os.O_APPEND)
+        except OSError as exc:
+            raise NegstateError(
+                f"cannot open the log ({exc.strerror})",
+                where=str(self._path),
+                hint="check the path and its permissions",
+            ) from exc
+
+    def _create(self) -> None:
+        """Create the file with its header atomically (a rename of a synced file)."""
+        directory = self._path.parent
+        if not directory.is_dir():
+            raise NegstateError(
+                f"the folder {directory} does not exist",
+                where=str(self._path),
+                hint="create the folder first",
+            )
+        # A head file without its log belongs to a deleted log, not to this one.
+        self.head_path.unlink(missing_ok=True)
+        temporary = directory / f".{self._path.name}.{os.getpid()}.new"
+        with temporary.open("wb") as handle:
+            handle.write(HEADER)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, self._path)
+        except FileExistsError:
+            pass  # another process created it first; use theirs
+        finally:
+            temporary.unlink()
+        _sync_folder(directory)
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        if self._held is not None:
+            # Already locked by this storage: flock would silently convert the lock.
+            assert mode == fcntl.LOCK_SH or self._held == fcntl.LOCK_EX  # noqa: S101
+            yield
+            return
+        deadline = time.monotonic() + self._lock_timeout
+        while True:
+            try:
+                fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LogLockedError(
+                        f"another process has held the log for {self._lock_timeout:g}s",
+                        where=str(self._path),
+                        hint="wait for the other writer to finish, then retry",
+                    ) from None
+                time.sleep(0.001)
+        self._held = mode
+        try:
+            yield
+        finally:
+            self._held = None
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """The exclusive lock; on taking it, repair a tail another writer left torn."""
+        return self._write_lock()
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with self._locked(fcntl.LOCK_EX):
+            if os.fstat(self._fd).st_size != self._end:
+                self._scan(repair=True)
+            yield
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """The shared lock: no writer is half-way through a line while it is held."""
+        return self._locked(fcntl.LOCK_SH)
+
+    # -- scanning -------------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        start = os.pread(self._fd, len(HEADER), 0)
+        if start != HEADER:
+            raise LogFormatError(
+                "not a negstate log (its first line is not the negstate header)",
+                where=f"{self._path}:1",
+                hint="open a file written by negstate, or a new path to start a log",
+            )
+
+    def _scan(self, *, repair: bool) -> None:
+        """Index whole records after the known end; move a torn tail aside if asked.
+
+        Without ``repair`` (a reader) a torn tail is left alone and not indexed.
+        """
+        size = os.fstat(self._fd).st_size
+        if size <= self._end:
+            if size < self._end:
+                raise IntegrityError(
+                    f"the file shrank from {self._end} to {size} bytes while open",
+                    where=str(self._path),
+                    hint="something outside negstate truncated it; restore it",
+                )
+            return
+        tail = os.pread(self._fd, size - self._end, self._end)
+        lines = _split_lines(tail)
+        first_line = len(self._offsets) + 2
+        records = _frame(lines, self._path, first_line, allow_torn_last=True)
+        good = _whole_batches(records)
+        kept = sum(len(text) for text in lines[:good])
+        if kept < len(tail):
+            if not repair:
+                self._index(lines[:good])
+                return
+            self._move_aside(tail[kept:], self._end + kept)
+        self._index(lines[:good])
+
+    def _index(self, lines: list[bytes]) -> None:
+        position = self._end
+        for text in lines:
+            self._offsets.append(position)
+            position += len(text)
+        self._end = position
+
+    def read_fresh(self) -> Iterator[StoredRecord]:
+        """Every record as the file holds it now, ignoring the index.
+
+        Any damaged line, the last one included, raises IntegrityError; nothing is
+        repaired.
+        """
+        self._check_header()
+        size = os.fstat(self._fd).st_size
+        content = os.pread(self._fd, size - len(HEADER), len(HEADER))
+        last: StoredRecord | None = None
+        for record in _frame(
+            _split_lines(content), self._path, 2, allow_torn_last=False
+        ):
+            assert record is not None  # noqa: S101 - allow_torn_last=False
+            last = record
+            yield record
+        if last is not None and last.batch_left:
+            raise IntegrityError(
+                f"record {last.seq} belongs to a batch whose end is missing "
+                "(a write cut short)",
+                where=f"{self._path}:{last.seq + 1}",
+                hint="opening the log for writing moves the unfinished batch aside",
+            )
+        self._check_head(last)
+
+    def _move_aside(self, torn: bytes, offset: int) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        side = self._path.with_name(f"{self._path.name}.torn-{stamp}")
+        with side.open("wb") as handle:
+            handle.write(torn)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.ftruncate(self._fd, offset)
+        os.fsync(self._fd)
+        warnings.warn(
+            TornTailWarning(
+                f"{self._path}: the last write was cut short (a crash?); "
+                f"moved {len(torn)} unacknowledged byte(s) to {side.name}"
+            ),
+            stacklevel=4,
+        )
+
+    # -- the Storage interface ---------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """The file's path."""
+        return str(self._path)
+
+    def count(self) -> int:
+        """How many whole records the file holds (reading other writers' appends)."""
+        self._scan(repair=False)
+        return len(self._offsets)
+
+    def read(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRecord]:
+        """Records with ``start <= seq < stop``, each checked against its own hash."""
+        total = len(self._offsets)
+        first = max(start, 1)
+        last = total if stop is None else min(stop - 1, total)
+        if first > last:
+            return
+        begin = self._offsets[first - 1]
+        end = self._offsets[last] if last < total else self._end
+        chunk = os.pread(self._fd, end - begin, begin)
+        lines = chunk.decode("utf-8", errors="surrogateescape").split("\n")
+        for index, text in enumerate(lines[: last - first + 1]):
+            seq = first + index
+            where = f"{self._path}:{seq + 1}"
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise IntegrityError(
+                    "the line is not valid UTF-8",
+                    where=where,
+                    hint="restore the log from a backup or git",
+                ) from exc
+            yield parse_line(text, where=where, line=seq + 1)
+
+    @property
+    def head_path(self) -> Path:
+        """The file that anchors the chain's last record (``<log>.head``)."""
+        return self._path.with_name(f"{self._path.name}.head")
+
+    def _write_head(self, record: StoredRecord) -> None:
+        """Replace the head file; it may lag after a crash, never run ahead."""
+        temporary = self.head_path.with_name(f".{self.head_path.name}.{os.getpid()}")
+        temporary.write_text(f'{{"seq":{record.seq},"hash":"{record.hash}"}}\n')
+        temporary.replace(self.head_path)
+
+    def _check_head(self, last: StoredRecord | None) -> None:
+        """Raise IntegrityError if the head file names records the log lacks."""
+        try:
+            head = json.loads(self.head_path.read_text())
+            seq, digest = int(head["seq"]), str(head["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # no readable anchor: nothing to compare against
+        count = 0 if last is None else last.seq
+        if seq > count:
+            raise IntegrityError(
+                f"the log ends at record {count} but its head file says record {seq} "
+                "was written: records at the end are missing",
+                where=str(self._path),
+                hint="restore the log from a backup or git",
+            )
+        if last is not None and seq == last.seq and digest != last.hash:
+            raise IntegrityError(
+                f"record {seq} does not match the hash in the head file",
+                where=f"{self._path}:{seq + 1}",
+                hint="restore the log from a backup or git",
+            )
+
+    def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:  # noqa: ARG002
+        """Append the lines with one write, then fsync (unless opened without)."""
+        payload = "".join(stored_line(record) for record in records).encode("utf-8")
+        view = memoryview(payload)
+        written = 0
+        while written < len(payload):
+            written += os.write(self._fd, view[written:])
+        if self._fsync:
+            os.fsync(self._fd)
+        position = self._end
+        for record in records:
+            self._offsets.append(position)
+            position += len(stored_line(record).encode("utf-8"))
+        self._end = position
+        self._write_head(records[-1])
+
+    def place(self, record: StoredRecord) -> str:
+        """``path:line`` (the line the record was read from)."""
+        line = record.seq + 1 if record.line is None else record.line
+        return f"{self._path}:{line}"
+
+    def select_occurred(self, first: int, last: int) -> Iterator[int] | None:  # noqa: ARG002
+        """A text file has no index on dates: the log decodes and filters."""
+        return None
+
+    def sync(self) -> None:
+        """Fsync the file."""
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the file."""
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+def _split_lines(content: bytes) -> list[bytes]:
+    """Split into lines that keep their newline; a last line may lack it."""
+    lines = content.split(b"\n")
+    whole = [line + b"\n" for line in lines[:-1]]
+    return [*whole, lines[-1]] if lines[-1] else whole
+
+
+def _frame(
+    lines: list[bytes], path: Path, first_line: int, *, allow_torn_last: bool
+) -> list[StoredRecord | None]:
+    """Parse each line's frame and hash; ``None`` stands for a torn last line."""
+    records: list[StoredRecord | None] = []
+    for index, raw in enumerate(lines):
+        number = first_line + index
+        where = f"{path}:{number}"
+        try:
+            if not raw.endswith(b"\n"):
+                raise IntegrityError(
+                    "the line has no newline (a write cut short)",
+                    where=where,
+                    hint="opening the log for writing moves it aside",
+                )
+            text = raw[:-1].decode("utf-8")
+            records.append(parse_line(text, where=where, line=number))
+        except UnicodeDecodeError as exc:
+            if allow_torn_last and index == len(lines) - 1:
+                records.append(None)
+                continue
+            raise IntegrityError(
+                "the line is not valid UTF-8",
+                where=where,
+                hint="restore the log from a backup or git",
+            ) from exc
+        except NegstateError:
+            if allow_torn_last and index == len(lines) - 1:
+                records.append(None)
+                continue
+            raise
+    return records
+
+
+def _whole_batches(records: list[StoredRecord | None]) -> int:
+    """How many leading records form whole batches (no torn line, no cut batch)."""
+    good = len(records) - (1 if records and records[-1] is None else 0)
+    if good == 0:
+        return 0
+    last = records[good - 1]
+    assert last is not None  # noqa: S101 - only the final entry can be None
+    if last.batch_left == 0:
+        return good
+    # The batch lacks its end: drop it back to its first record.
+    while good > 1:
+        prior = records[good - 2]
+        assert prior is not None  # noqa: S101
+        if prior.batch_left != last.batch_left + 1:
+            break
+        last = prior
+        good -= 1
+    return good - 1
+
+
+def _sync_folder(directory: Path) -> None:
+    """Fsync a folder so a new file's name survives a crash."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

@@ -1,0 +1,258 @@
+"""A log kept in SQLite (the standard library's ``sqlite3``), in WAL mode.
+
+Each record is a row holding its canonical text and hash, with columns for the
+event id (unique) and its span of possible days (indexed), so selections
+by date need not decode every event.  Writers append inside ``BEGIN IMMEDIATE``
+transactions, which SQLite serialises across processes; readers read inside a
+transaction, so they see whole batches or nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from negstate.errors import (
+    IntegrityError,
+    LogFormatError,
+    LogLockedError,
+    NegstateError,
+)
+from negstate.events import Event
+from negstate.records import StoredRecord, parse_line
+
+__all__ = ["FORMAT", "SqliteStorage"]
+
+FORMAT: Final = "1"
+"""The value of ``format`` in the ``negstate_meta`` table of a negstate log."""
+
+_OPEN_END: Final = date.max.toordinal() + 1
+
+_SCHEMA: Final = """
+CREATE TABLE negstate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    occurred_earliest INTEGER NOT NULL,
+    occurred_latest INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX records_occurred_latest ON records (occurred_latest);
+CREATE INDEX records_occurred_earliest ON records (occurred_earliest);
+"""
+
+
+class SqliteStorage:
+    """Records in an SQLite database, created with its schema when missing."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fsync: bool = True,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self._path = Path(path)
+        self._depth = 0
+        fresh = not self._path.exists() or self._path.stat().st_size == 0
+        try:
+            self._db = sqlite3.connect(
+                self._path,
+                timeout=lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise NegstateError(
+                f"cannot open the log ({exc})",
+                where=str(self._path),
+                hint="check the path and its permissions",
+            ) from exc
+        try:
+            self._configure(fresh=fresh, fsync=fsync)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _configure(self, *, fresh: bool, fsync: bool) -> None:
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            if fresh:
+                with self._transaction("BEGIN IMMEDIATE"):
+                    tables = self._db.execute(
+                        "SELECT name FROM sqlite_master WHERE name = 'negstate_meta'"
+                    ).fetchone()
+                    if tables is None:
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                self._db.execute(statement)
+                        self._db.execute(
+                            "INSERT INTO negstate_meta VALUES ('format', ?)", (FORMAT,)
+                        )
+            found = self._db.execute(
+                "SELECT value FROM negstate_meta WHERE key = 'format'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise LogFormatError(
+                f"not a negstate log ({exc})",
+                where=str(self._path),
+                hint="open a file written by negstate, or a new path to start a log",
+            ) from exc
+        if found is None or found[0] != FORMAT:
+            raise LogFormatError(
+                "not a negstate log (format marker missing or unknown)",
+                where=str(self._path),
+                hint="open a file written by negstate, or a new path to start a log",
+            )
+
+    @contextlib.contextmanager
+    def _transaction(self, begin: str) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute(begin)
+        except sqlite3.OperationalError as exc:
+            raise LogLockedError(
+                f"another process holds the log ({exc})",
+                where=str(self._path),
+                hint="wait for the other writer to finish, then retry",
+            ) from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._db.execute("ROLLBACK")
+            raise LogLockedError(
+                f"could not commit ({exc})",
+                where=str(self._path),
+                hint="retry the append",
+            ) from exc
+
+    # -- the Storage interface ---------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """The database's path."""
+        return str(self._path)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """An immediate transaction: other writers wait until it commits."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """A read transaction: a consistent snapshot of whole batches."""
+        return self._transaction("BEGIN")
+
+    def count(self) -> int:
+        """How many records are stored."""
+        row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()
+        return int(row[0])
+
+    def read(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRecord]:
+        """Records with ``start <= seq < stop``, each checked against its hash."""
+        end = _OPEN_END if stop is None else stop
+        rows = self._db.execute(
+            "SELECT seq, hash, body FROM records "
+            "WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (start, end),
+        )
+        for seq, digest, body in rows:
+            where = f"{self._path}: record {seq}"
+            if not isinstance(body, str) or not body.endswith("}"):
+                raise IntegrityError(
+                    "the stored body is damaged",
+                    where=where,
+                    hint="restore the database from a backup",
+                )
+            record = parse_line(f'{body[:-1]},"hash":"{digest}"}}', where=where)
+            if record.seq != seq:
+                raise IntegrityError(
+                    f"row {seq} holds record {record.seq}",
+                    where=where,
+                    hint="restore the database from a backup",
+                )
+            yield record
+
+    def read_fresh(self) -> Iterator[StoredRecord]:
+        """Every record as stored now, then a check against the stored head."""
+        last: StoredRecord | None = None
+        for record in self.read(1):
+            last = record
+            yield record
+        row = self._db.execute(
+            "SELECT value FROM negstate_meta WHERE key = 'head'"
+        ).fetchone()
+        if row is None:
+            return
+        seq_text, _, digest = str(row[0]).partition(" ")
+        count = 0 if last is None else last.seq
+        if int(seq_text) != count or (last is not None and digest != last.hash):
+            raise IntegrityError(
+                f"the log ends at record {count} but its head says record {seq_text} "
+                "was written last: records are missing or replaced",
+                where=str(self._path),
+                hint="restore the database from a backup",
+            )
+
+    def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:
+        """Insert the rows (the enclosing transaction makes them atomic)."""
+        rows = []
+        for record, event in zip(records, events, strict=True):
+            span = event.occurred
+            rows.append(
+                (
+                    record.seq,
+                    event.id,
+                    0 if span.earliest is None else span.earliest.toordinal(),
+                    _OPEN_END if span.latest is None else span.latest.toordinal(),
+                    record.recorded_at,
+                    record.hash,
+                    record.body,
+                )
+            )
+        self._db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        last = records[-1]
+        self._db.execute(
+            "INSERT OR REPLACE INTO negstate_meta VALUES ('head', ?)",
+            (f"{last.seq} {last.hash}",),
+        )
+
+    def place(self, record: StoredRecord) -> str:
+        """``path: record N``."""
+        return f"{self._path}: record {record.seq}"
+
+    def select_occurred(self, first: int, last: int) -> Iterator[int] | None:
+        """Sequence numbers of events whose span of days overlaps ``first..last``."""
+        rows = self._db.execute(
+            "SELECT seq FROM records WHERE occurred_latest >= ? AND "
+            "occurred_earliest <= ? ORDER BY seq",
+            (first, last),
+        )
+        return (int(row[0]) for row in rows)
+
+    def sync(self) -> None:
+        """Checkpoint the write-ahead log into the database file."""
+        self._db.execute("PRAGMA wal_checkpoint(FULL)")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()

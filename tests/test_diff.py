@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from hypothesis import given
+
+import negstate as ns
+from tests.strategies import days_in_streams, event_streams
+
+SOURCE = ns.Source(title="A report", outlet="Wire")
+
+
+class TestLaws:
+    """diff is empty on equal states and reads backwards by inversion."""
+
+    @given(event_streams(), days_in_streams())
+    def test_diff_of_a_state_with_itself_is_empty(
+        self, events: list[ns.Event], day: date
+    ) -> None:
+        """Nothing changes between a state and itself."""
+        state = ns.state_at(events, on=day)
+        assert not ns.diff(state, state)
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_backwards_diff_is_the_inverse(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """diff(b, a) is diff(a, b) with added and removed, before and after swapped."""
+        a, b = ns.state_at(events, on=first), ns.state_at(events, on=second)
+        assert ns.diff(b, a) == ns.diff(a, b).inverse()
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_changes_name_events_the_later_state_or_earlier_state_holds(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """Every event a change cites is one of the two states' events."""
+        a, b = ns.state_at(events, on=first), ns.state_at(events, on=second)
+        known = set(a.events) | set(b.events)
+        for change in ns.diff(a, b):
+            assert set(change.events) <= known
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_diff_is_json(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """A diff serializes to JSON and back unchanged."""
+        converter = ns.make_converter()
+        found = ns.diff(ns.state_at(events, on=first), ns.state_at(events, on=second))
+        text = json.dumps(converter.unstructure(found))
+        assert converter.structure(json.loads(text), ns.Diff) == found
+
+
+class TestPaths:
+    """Changes sit at stable, readable paths and carry their events."""
+
+    def test_positions_proposals_and_exchanges(self) -> None:
+        events: list[ns.Event] = [
+            ns.ProposalMade(
+                id="p",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                proposer="US",
+                addressees=("UA", "RU"),
+                issue="ceasefire",
+            ),
+            ns.ProposalRejected(
+                id="r", occurred="2025-03-12", sources=SOURCE, proposal="p", by="RU"
+            ),
+            ns.SwapCompleted(
+                id="s",
+                occurred="2025-05-25",
+                sources=SOURCE,
+                releases=[ns.Release(by="RU", category="prisoners", count=1000)],
+            ),
+        ]
+        found = ns.diff(
+            ns.state_at(events, on="2025-03-05"), ns.state_at(events, on="2025-06-01")
+        )
+        by_path = {change.path: change for change in found}
+        status = by_path["proposals/p"]
+        assert (status.kind, status.fields, status.events) == (
+            ns.ChangeKind.CHANGED,
+            ("responses", "status"),
+            ("r",),
+        )
+        assert (status.before["status"], status.after["status"]) == ("open", "rejected")
+        assert "status: open -> rejected  [r]" in str(status)
+        total = by_path["exchanges/RU/prisoners"]
+        assert (total.kind, total.after["count"], total.events) == (
+            ns.ChangeKind.ADDED,
+            1000,
+            ("s",),
+        )
+        assert "positions/US/ceasefire" not in by_path
+        assert found.under("exchanges").changes == (total,)
+
+    def test_readable_text(self) -> None:
+        proposal = ns.ProposalMade(
+            id="p",
+            occurred="2025-03-01",
+            sources=SOURCE,
+            proposer="US",
+            addressees=("UA",),
+            issue="ceasefire",
+        )
+        text = str(
+            ns.diff(
+                ns.state_at([proposal], on="2025-02-01"),
+                ns.state_at([proposal], on="2025-03-02"),
+            )
+        )
+        assert text.splitlines()[0] == "2 change(s) (2025-02-01 -> 2025-03-02)"
+        assert "+ positions/US/ceasefire:" in text
+        assert text.rstrip().endswith("[p]")

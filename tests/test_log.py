@@ -1,0 +1,465 @@
+from __future__ import annotations
+
+import contextlib
+import random
+import sqlite3
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import negstate as ns
+from negstate.serialization import decode_event
+from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
+from tests.strategies import event_streams
+
+SOURCE = ns.Source(title="A report", outlet="Wire")
+BACKENDS = ("memory", "jsonl", "sqlite")
+FIXTURES = Path(__file__).parent / "fixtures"
+
+OpenLog = Callable[..., ns.EventLog]
+
+
+def proposal(event_id: str = "p", day: str = "2025-03-01") -> ns.ProposalMade:
+    return ns.ProposalMade(
+        id=event_id,
+        occurred=day,
+        sources=SOURCE,
+        proposer="US",
+        addressees=("UA", "RU"),
+        issue="ceasefire",
+    )
+
+
+def answer(event_id: str, by: str, target: str = "p") -> ns.ProposalRejected:
+    return ns.ProposalRejected(
+        id=event_id, occurred="2025-03-12", sources=SOURCE, proposal=target, by=by
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def open_any(backend: str, tmp_path: Path) -> Iterator[OpenLog]:
+    """Open the same log again and again (memory: one log for the whole test)."""
+    opened: list[ns.EventLog] = []
+    memory = ns.EventLog() if backend == "memory" else None
+
+    def open_log(**options: object) -> ns.EventLog:
+        if memory is not None:
+            return memory
+        suffix = ".jsonl" if backend == "jsonl" else ".sqlite"
+        log = ns.open_log(tmp_path / f"log{suffix}", **options)  # type: ignore[arg-type]
+        opened.append(log)
+        return log
+
+    yield open_log
+    for log in opened:
+        log.close()
+
+
+def stored_bytes(log: ns.EventLog) -> bytes:
+    """What the backend holds: file bytes, or the records' hashes in memory."""
+    if log.location == ":memory:":
+        return "".join(r.hash for r in log).encode()
+    path = Path(log.location)
+    if path.suffix == ".sqlite":
+        with sqlite3.connect(path) as db:
+            rows = db.execute(
+                "SELECT seq, hash, body FROM records ORDER BY seq"
+            ).fetchall()
+        return repr(rows).encode()
+    return path.read_bytes()
+
+
+class TestContract:
+    """Every backend behaves the same through the EventLog interface."""
+
+    def test_appends_number_and_time_stamp_records(self, open_any: OpenLog) -> None:
+        log = open_any()
+        first = log.append(proposal())
+        second = log.append(answer("r", "RU"))
+        assert (first.seq, second.seq, len(log), log.last_seq) == (1, 2, 2, 2)
+        assert first.recorded_at.tzinfo is not None
+        assert first.recorded_at <= second.recorded_at
+        assert second.prev == first.hash
+        assert [r.event.id for r in log] == ["p", "r"]
+
+    def test_identical_event_is_a_no_op(self, open_any: OpenLog) -> None:
+        log = open_any()
+        first = log.append(proposal())
+        before = stored_bytes(log)
+        assert log.append(proposal()) == first
+        assert log.append_many([proposal(), proposal()]) == (first, first)
+        assert stored_bytes(log) == before
+
+    def test_same_id_other_content_is_refused(self, open_any: OpenLog) -> None:
+        log = open_any()
+        log.append(proposal())
+        before = stored_bytes(log)
+        with pytest.raises(ns.DuplicateEventError, match=r"event 'p'.*record 1"):
+            log.append(proposal(day="2025-03-02"))
+        assert stored_bytes(log) == before
+
+    def test_event_that_cannot_fold_is_refused_and_nothing_is_written(
+        self, open_any: OpenLog
+    ) -> None:
+        log = open_any()
+        log.append(proposal())
+        before = stored_bytes(log)
+        with pytest.raises(ns.ImpossibleEventError, match="event 'x'"):
+            log.append(answer("x", "US"))
+        with pytest.raises(ns.UnknownReferenceError):
+            log.append_many([answer("ok", "RU"), answer("bad", "UA", target="missing")])
+        assert stored_bytes(log) == before
+        assert len(log) == 1
+
+    def test_batch_is_atomic_and_validated_as_a_whole(self, open_any: OpenLog) -> None:
+        log = open_any()
+        records = log.append_many([answer("r", "RU"), proposal()])
+        assert [r.seq for r in records] == [1, 2]
+        assert [r.batch_left for r in records] == [1, 0]
+
+    def test_expected_seq_detects_another_writer(self, open_any: OpenLog) -> None:
+        log = open_any()
+        log.append(proposal(), expected_seq=0)
+        with pytest.raises(ns.ConcurrencyError, match="ends at record 1"):
+            log.append(answer("r", "RU"), expected_seq=0)
+        assert log.append(answer("r", "RU"), expected_seq=1).seq == 2
+
+    def test_replay_accepts_the_log(self, open_any: OpenLog) -> None:
+        log = open_any()
+        log.append_many([proposal(), answer("r", "RU")])
+        events = [r.event for r in log]
+        assert ns.state_at(log, on="2025-03-12") == ns.state_at(events, on="2025-03-12")
+        assert (
+            ns.state_at(log, on="2025-03-12").proposals["p"].status
+            is ns.ProposalStatus.REJECTED
+        )
+
+    def test_selects_by_sequence_and_by_date(self, open_any: OpenLog) -> None:
+        log = open_any()
+        log.append_many([proposal(), answer("r", "RU"), proposal("q", day="2025-06")])
+        assert [r.event.id for r in log.records(2, 3)] == ["r"]
+        assert [r.event.id for r in log.records(occurred_from="2025-03-10")] == [
+            "r",
+            "q",
+        ]
+        assert [r.event.id for r in log.records(occurred_to="2025-03-10")] == ["p"]
+        assert [r.event.id for r in log.records(2, occurred_from="2025-06-15")] == ["q"]
+
+    def test_verify_passes_on_an_intact_log(self, open_any: OpenLog) -> None:
+        log = open_any()
+        log.append_many([proposal(), answer("r", "RU")])
+        report = log.verify()
+        assert report.ok
+        assert report.records == 2
+
+    def test_clock_going_back_keeps_recorded_at_in_order(
+        self, open_any: OpenLog
+    ) -> None:
+        times = iter(
+            [datetime(2025, 7, 24, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC)]
+        )
+        log = (
+            open_any(clock=lambda: next(times))
+            if open_any().location != ":memory:"
+            else ns.EventLog(clock=lambda: next(times))
+        )
+        first = log.append(proposal())
+        second = log.append(answer("r", "RU"))
+        assert second.recorded_at == first.recorded_at
+
+    def test_only_events_can_be_appended(self, open_any: OpenLog) -> None:
+        log = open_any()
+        with pytest.raises(ns.NegstateError, match="only append events"):
+            log.append({"type": "ProposalMade"})  # type: ignore[arg-type]
+
+
+class TestPersistence:
+    """What a file-backed log keeps across opens and processes."""
+
+    @pytest.fixture(params=["log.jsonl", "log.sqlite"])
+    def path(self, request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+        return tmp_path / str(request.param)
+
+    def test_reopening_gives_the_same_records(self, path: Path) -> None:
+        with ns.open_log(path) as log:
+            written = log.append_many([proposal(), answer("r", "RU")])
+        with ns.open_log(path) as log:
+            assert tuple(log) == written
+
+    def test_a_second_writer_is_seen_and_detected(self, path: Path) -> None:
+        with ns.open_log(path) as first, ns.open_log(path) as second:
+            first.append(proposal())
+            second.refresh()
+            assert [r.event.id for r in second] == ["p"]
+            second.append(answer("r", "RU"))
+            with pytest.raises(ns.ConcurrencyError):
+                first.append(answer("u", "UA"), expected_seq=1)
+            assert first.append(answer("u", "UA")).seq == 3
+
+    def test_reads_only_the_records_asked_for(self, path: Path) -> None:
+        with ns.open_log(path) as log:
+            log.append_many(
+                [proposal(), answer("r", "RU"), proposal("q", day="2025-06")]
+            )
+        with ns.open_log(path) as log:
+            assert [r.event.id for r in log.records(3)] == ["q"]
+            assert log._decoded is None
+
+    def test_missing_file_without_create(self, tmp_path: Path) -> None:
+        with pytest.raises(ns.NegstateError, match="no log at this path"):
+            ns.open_log(tmp_path / "missing.jsonl", create=False)
+
+    @pytest.mark.parametrize("name", ["notes.jsonl", "notes.sqlite"])
+    def test_a_file_that_is_not_a_log(self, tmp_path: Path, name: str) -> None:
+        path = tmp_path / name
+        path.write_text('{"hello": "world"}\n')
+        with pytest.raises(ns.LogFormatError, match="not a negstate log"):
+            ns.open_log(path)
+
+    def test_another_apps_database(self, tmp_path: Path) -> None:
+        path = tmp_path / "other.db"
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE things (x)")
+        with pytest.raises(ns.LogFormatError, match="not a negstate log"):
+            ns.open_log(path)
+
+    def test_schema_v1_fixture_still_loads(self, tmp_path: Path) -> None:
+        path = tmp_path / "v1.jsonl"
+        path.write_bytes((FIXTURES / "v1_log.jsonl").read_bytes())
+        with ns.open_log(path) as log:
+            held = log.get("istanbul-round-3")
+            assert held is not None
+            assert held.schema_version == 1
+            assert isinstance(held.event, ns.MeetingHeld)
+            assert held.event.duration_minutes == ns.Quantity.exactly(40)
+            assert held.event.mediators == ("TR",)
+            assert log.verify().ok
+            state = ns.state_at(log, on="2025-07-23")
+            assert state.meeting_proposals["leaders-meeting-proposal"].status is (
+                ns.MeetingStatus.DECLINED
+            )
+            log.append(proposal())
+        with ns.open_log(path) as log:
+            assert [r.schema_version for r in log] == [1, 1, 1, ns.SCHEMA_VERSION]
+
+
+class TestTornTail:
+    """A write cut short is moved aside; damage before it is never repaired."""
+
+    def write_log(self, path: Path) -> bytes:
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+        return path.read_bytes()
+
+    @pytest.mark.parametrize(
+        "torn",
+        [b'{"seq":3,"recorded_at":"2025', b"not json at all\n", b'{"seq":3}\n'],
+    )
+    def test_torn_last_line_is_moved_aside(self, tmp_path: Path, torn: bytes) -> None:
+        path = tmp_path / "log.jsonl"
+        intact = self.write_log(path)
+        path.write_bytes(intact + torn)
+        with pytest.warns(ns.TornTailWarning, match="moved"):
+            log = ns.open_log(path)
+        with log:
+            assert len(log) == 2
+            assert log.verify().ok
+        assert path.read_bytes() == intact
+        (side,) = tmp_path.glob("log.jsonl.torn-*")
+        assert side.read_bytes() == torn
+
+    def test_unfinished_batch_is_moved_aside(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        self.write_log(path)
+        with ns.open_log(path) as log:
+            log.append_many([proposal("q1"), proposal("q2"), proposal("q3")])
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(b"".join(lines[:-1]))
+        with pytest.warns(ns.TornTailWarning), ns.open_log(path) as log:
+            assert [r.event.id for r in log] == ["p", "r"]
+
+    def test_verify_log_reports_a_torn_tail_without_repairing(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "log.jsonl"
+        intact = self.write_log(path)
+        path.write_bytes(intact + b'{"seq":3')
+        report = ns.verify_log(path)
+        assert not report.ok
+        assert "log.jsonl:4" in str(report)
+        assert path.read_bytes() == intact + b'{"seq":3'
+
+    def test_damage_before_the_last_line_raises_with_the_line(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "log.jsonl"
+        intact = self.write_log(path)
+        path.write_bytes(
+            intact.replace(b'"by":"RU"', b'"by":"UA"')
+            + intact.splitlines(keepends=True)[-1]
+        )
+        with pytest.raises(ns.IntegrityError, match=r"log.jsonl:3"):
+            ns.open_log(path)
+
+
+class TestTampering:
+    """verify() notices any change to the stored bytes."""
+
+    @pytest.fixture(params=["jsonl", "sqlite"])
+    def pristine(self, request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+        path = tmp_path / f"pristine.{request.param}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+            log.append(proposal("q", day="2025-06"))
+        return path
+
+    def test_every_single_bit_flip_is_detected(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+        content = path.read_bytes()
+        target = tmp_path / "copy.jsonl"
+        missed = []
+        for index in range(len(content)):
+            changed = bytearray(content)
+            changed[index] ^= 0x01
+            target.write_bytes(changed)
+            if ns.verify_log(target).ok:
+                missed.append(index)
+        assert missed == []
+
+    def test_random_mutations_are_detected(self, pristine: Path) -> None:
+        rng = random.Random(7)
+        outcomes = [tamper_trial(pristine, rng=rng) for _ in range(60)]
+        assert [o.mutation for o in outcomes if not o.detected] == []
+
+    def test_report_names_the_record_and_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(lines[0] + lines[2] + lines[1])
+        report = ns.verify_log(path)
+        assert not report.ok
+        assert "log.jsonl:2" in str(report.problem)
+        assert "expected record 1 but found record 2" in str(report.problem)
+
+
+class TestFuzz:
+    """Garbage in: only NegstateError comes out, and refused appends change nothing."""
+
+    @settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60
+    )
+    @given(st.binary(max_size=300), st.integers(0, 2000))
+    def test_reader_on_mutated_files(
+        self, tmp_path: Path, garbage: bytes, where: int
+    ) -> None:
+        """Any bytes spliced into a log either read back or raise NegstateError."""
+        path = tmp_path / "fuzz.jsonl"
+        path.unlink(missing_ok=True)
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+        content = path.read_bytes()
+        cut = min(where, len(content))
+        path.write_bytes(content[:cut] + garbage + content[cut:])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ns.TornTailWarning)
+            try:
+                with ns.open_log(path) as log:
+                    list(log)
+                    log.verify()
+            except ns.NegstateError:
+                pass
+
+    @given(
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(st.text(max_size=12), inner, max_size=6)
+            ),
+            max_leaves=20,
+        ),
+        st.sampled_from(
+            ["ProposalMade", "SwapCompleted", "MeetingHeld", "PositionStated"]
+        ),
+    )
+    def test_decoder_on_garbage(self, garbage: object, tag: str) -> None:
+        """Arbitrary JSON data never escapes as anything but LogFormatError."""
+        converter = ns.make_converter()
+        candidates = [garbage]
+        if isinstance(garbage, dict):
+            candidates.append({**garbage, "type": tag, "id": "x"})
+        for raw in candidates:
+            with contextlib.suppress(ns.LogFormatError):
+                decode_event(raw, converter)
+
+    @settings(
+        suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40
+    )
+    @given(
+        event_streams(max_size=12),
+        event_streams(max_size=6),
+        st.sampled_from(["jsonl", "sqlite"]),
+    )
+    def test_refused_append_leaves_the_file_unchanged(
+        self, tmp_path: Path, kept: list[ns.Event], extra: list[ns.Event], suffix: str
+    ) -> None:
+        """Appending events from another stream succeeds or changes no byte."""
+        path = tmp_path / f"fuzz.{suffix}"
+        path.unlink(missing_ok=True)
+        with ns.open_log(path) as log:
+            log.append_many(kept)
+            for event in extra:
+                before = stored_bytes(log)
+                try:
+                    log.append(event)
+                except ns.NegstateError:
+                    assert stored_bytes(log) == before
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "sqlite"])
+class TestCrashes:
+    """A writer killed at random moments never loses an acknowledged append."""
+
+    def test_sigkill_thirty_times(self, tmp_path: Path, suffix: str) -> None:
+        path = tmp_path / f"crash.{suffix}"
+        rng = random.Random(2025)
+        outcomes = [crash_trial(path, rng=rng, prefix=f"trial{n}") for n in range(30)]
+        assert [o.problem for o in outcomes if o.problem] == []
+        assert [o.lost for o in outcomes if o.lost] == []
+        assert all(o.verified for o in outcomes)
+        assert sum(o.acknowledged for o in outcomes) > 30
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "sqlite"])
+class TestConcurrency:
+    """Concurrent writers with expected_seq and retry lose nothing, repeat nothing."""
+
+    def test_four_writers_five_hundred_appends_each(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        path = tmp_path / f"busy.{suffix}"
+        seqs = concurrent_trial(path, processes=4, appends=500)
+        assert seqs == list(range(1, 2001))
+        with ns.open_log(path) as log:
+            assert len({r.event.id for r in log}) == 2000
+            assert log.verify().ok
+
+
+def test_trial_event_is_valid() -> None:
+    event = trial_event("x", 40)
+    assert ns.fold([event]).position("UA", "ceasefire") is not None
+    assert event.occurred.earliest is not None
+    assert event.occurred.earliest - timedelta(days=30) < event.occurred.earliest

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import negstate as ns
+from negstate.replay import build_timeline
+from tests.strategies import days_in_streams, event_streams
+
+_OPEN_END = date.max.toordinal() + 1
+
+
+def narrowed_latest(events: list[ns.Event]) -> dict[str, int]:
+    """Each event's latest possible day, narrowed by what refers to it (fixed point).
+
+    Written independently of replay: repeat the rule until nothing changes.
+    """
+    latest = {
+        e.id: _OPEN_END if e.occurred.latest is None else e.occurred.latest.toordinal()
+        for e in events
+    }
+    changed = True
+    while changed:
+        changed = False
+        for event in events:
+            for target in event.references:
+                if target in latest and latest[event.id] < latest[target]:
+                    latest[target] = latest[event.id]
+                    changed = True
+    return latest
+
+
+class TestFoldLaws:
+    """Folding is a plain left fold over events."""
+
+    @given(event_streams(), st.data())
+    def test_incremental_fold_equals_batch_fold(
+        self, events: list[ns.Event], data: st.DataObject
+    ) -> None:
+        """Folding a prefix, then the rest onto it, equals folding everything."""
+        ordered = list(build_timeline(events).events)
+        split = data.draw(st.integers(0, len(ordered)))
+        incremental = ns.fold(ordered[split:], start=ns.fold(ordered[:split]))
+        assert incremental == ns.fold(ordered)
+
+    @given(event_streams(), days_in_streams(), st.data())
+    def test_folding_on_from_a_dated_state(
+        self, events: list[ns.Event], day: date, data: st.DataObject
+    ) -> None:
+        """A state settled on a day folds on as if it had not been settled."""
+        ordered = list(build_timeline(events).events)
+        split = data.draw(st.integers(0, len(ordered)))
+        dated = ns.fold(ordered[:split], as_of=day)
+        assert ns.fold(ordered[split:], start=dated) == ns.fold(ordered)
+
+    @given(event_streams())
+    def test_refolding_the_same_events_is_a_no_op(self, events: list[ns.Event]) -> None:
+        """Events a state already holds count once when folded again."""
+        ordered = list(build_timeline(events).events)
+        state = ns.fold(ordered)
+        assert ns.fold(ordered, start=state) == state
+
+
+class TestReplayLaws:
+    """state_at depends only on which events there are and on the day."""
+
+    @given(event_streams(), days_in_streams())
+    def test_state_at_folds_exactly_the_events_that_count(
+        self, events: list[ns.Event], day: date
+    ) -> None:
+        """The state on D folds the events whose narrowed latest day is <= D."""
+        latest = narrowed_latest(events)
+        counting = [e for e in events if latest[e.id] <= day.toordinal()]
+        expected = ns.fold(build_timeline(counting).events, as_of=day)
+        assert ns.state_at(events, on=day) == expected
+        assert set(ns.state_at(events, on=day).events) == {e.id for e in counting}
+
+    @given(event_streams(), days_in_streams(), st.randoms())
+    def test_recording_order_does_not_matter(
+        self, events: list[ns.Event], day: date, random: st.Random
+    ) -> None:
+        """Shuffling the order events were recorded in changes no state."""
+        shuffled = list(events)
+        random.shuffle(shuffled)
+        assert ns.state_at(shuffled, on=day) == ns.state_at(events, on=day)
+        assert ns.state_at(shuffled) == ns.state_at(events)
+
+    @given(event_streams(), days_in_streams(), st.data())
+    def test_recording_an_event_twice_is_a_no_op(
+        self, events: list[ns.Event], day: date, data: st.DataObject
+    ) -> None:
+        """An identical event recorded again does not count twice."""
+        repeated = data.draw(st.lists(st.sampled_from(events))) if events else []
+        assert ns.state_at([*events, *repeated], on=day) == ns.state_at(events, on=day)
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_exchange_totals_never_decrease(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """A later day never shows fewer people released."""
+        early, late = sorted((first, second))
+        before = ns.state_at(events, on=early).exchanges
+        after = ns.state_at(events, on=late).exchanges
+        for key, total in before.items():
+            assert key in after
+            assert after[key].count >= total.count
+            assert after[key].releases >= total.releases
+
+    @given(event_streams(), days_in_streams())
+    def test_possibly_counts_at_least_what_surely_counts(
+        self, events: list[ns.Event], day: date
+    ) -> None:
+        """The possibly reading folds a superset of the surely reading's events."""
+        surely = ns.state_at(events, on=day)
+        possibly = ns.state_at(events, on=day, reading=ns.Reading.POSSIBLY)
+        assert set(surely.events) <= set(possibly.events)
+        for event_id in possibly.events:
+            event = possibly.events[event_id]
+            assert event.occurred.earliest is None or event.occurred.earliest <= day
+
+    @given(event_streams())
+    def test_references_fold_after_what_they_reference(
+        self, events: list[ns.Event]
+    ) -> None:
+        """In valid-time order every event comes after the events it refers to."""
+        position = {e.id: i for i, e in enumerate(build_timeline(events).events)}
+        for event in events:
+            for target in event.references:
+                assert position[target] < position[event.id]
+
+    @given(event_streams())
+    def test_without_a_day_everything_counts(self, events: list[ns.Event]) -> None:
+        """state_at with no day is the fold of every event in valid-time order."""
+        assert ns.state_at(events) == ns.fold(build_timeline(events).events)
