@@ -6,6 +6,7 @@ from datetime import date
 from hypothesis import given
 
 import negstate as ns
+from negstate.replay import build_timeline
 from tests.strategies import days_in_streams, event_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
@@ -113,3 +114,20 @@ class TestPaths:
         assert text.splitlines()[0] == "2 change(s) (2025-02-01 -> 2025-03-02)"
         assert "+ positions/US/ceasefire:" in text
         assert text.rstrip().endswith("[p]")
+
+
+class TestCheckpointDiff:
+    """Diffs between states of one log look only where events wrote, and agree."""
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_same_changes_as_comparing_everything(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """The fast path gives exactly the diff of full states."""
+        timeline = build_timeline(events)
+        fast = ns.diff(timeline.state_at(first), timeline.state_at(second))
+        full = ns.diff(
+            ns.fold(timeline.counting(first), as_of=first),
+            ns.fold(timeline.counting(second), as_of=second),
+        )
+        assert fast == full

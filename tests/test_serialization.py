@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 
 import negstate as ns
+from negstate._fastdecode import FastDecoder
 from negstate.serialization import decode_event, encode_event
 from tests.strategies import days_in_streams, event_streams, events
 
@@ -108,3 +109,34 @@ class TestBadRecords:
             "log.jsonl:41: event 'swap-0609': field 'releases[0].count': "
             "must be >= 0 (got -5)"
         )
+
+
+class TestFastDecoder:
+    """The trusted read path builds exactly what the strict decoder builds."""
+
+    @given(events())
+    def test_agrees_with_the_strict_decoder(self, event: ns.Event) -> None:
+        """Every event decodes to the same value by both paths."""
+        converter = ns.make_converter()
+        raw = json.loads(json.dumps(encode_event(event, converter)))
+        fast = FastDecoder(ns.BUILTIN_EVENTS, converter)
+        assert fast.decode(raw) == decode_event(raw, converter) == event
+
+    def test_shares_equal_values(self) -> None:
+        converter = ns.make_converter()
+        fast = FastDecoder(ns.BUILTIN_EVENTS, converter)
+        raws = [
+            {
+                "type": "PositionStated",
+                "id": f"s{n}",
+                "occurred": "late May 2025",
+                "sources": [{"title": "t"}],
+                "party": "UA",
+                "issue": "ceasefire",
+                "stance": "demands",
+            }
+            for n in range(2)
+        ]
+        first, second = (fast.decode(raw) for raw in raws)
+        assert first.occurred is second.occurred
+        assert first.sources is second.sources or first.sources[0] is second.sources[0]

@@ -46,6 +46,7 @@ from negstate.events import (
     SwapCompleted,
     reference,
 )
+from negstate.explain import Explanation, explain
 from negstate.log import EventLog, VerifyReport, open_log, verify_log
 from negstate.records import Record
 from negstate.reducers import BUILTIN_EVENTS, fold
@@ -100,6 +101,7 @@ __all__ = [
     "EventRetracted",
     "EventsMerged",
     "ExchangeTotal",
+    "Explanation",
     "Figure",
     "FigureReported",
     "FoldError",
@@ -146,6 +148,7 @@ __all__ = [
     "build_timeline",
     "configure_converter",
     "diff",
+    "explain",
     "fold",
     "make_converter",
     "open_log",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -21,7 +21,8 @@ import attrs
 import cattrs
 
 from negstate.events import Event
-from negstate.state import NegotiationState, Swap
+from negstate.state import NegotiationState, Reading, Swap, SwapView
+from negstate.values import Source
 
 __all__ = ["Change", "ChangeKind", "Diff", "diff", "state_paths"]
 
@@ -67,6 +68,8 @@ class Change:
     events: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     """For a changed record, the names of the fields that differ."""
+    sources: tuple[Source, ...] = ()
+    """The reports behind :attr:`events`, once each."""
 
     def inverse(self) -> Change:
         """The same change read from the later state to the earlier one."""
@@ -77,6 +80,7 @@ class Change:
             after=self.before,
             events=self.events,
             fields=self.fields,
+            sources=self.sources,
         )
 
     def __str__(self) -> str:
@@ -157,30 +161,121 @@ def _default_converter() -> cattrs.Converter:
 def state_paths(state: NegotiationState) -> dict[str, Any]:
     """Every record of ``state`` keyed by its path (``positions/RU/ceasefire``...)."""
     found: dict[str, Any] = {}
-    for section, records in _sections(state).items():
-        for key, record in records.items():
-            found[f"{section}/{key}"] = record
+    for section, records in _tables(state).items():
+        for key in records:
+            found[f"{section}/{_path_key(key)}"] = records[key]
     return found
 
 
-def _sections(state: NegotiationState) -> dict[str, Mapping[str, Any]]:
+class _SwapsById(Mapping[str, Swap]):
+    """A state's swaps looked up by id, building only the swaps asked for."""
+
+    def __init__(self, swaps: Sequence[Swap]) -> None:
+        self._swaps = swaps
+        self._position: dict[str, int] | None = None
+
+    def _positions(self) -> dict[str, int]:
+        if self._position is None:
+            swaps = self._swaps
+            entries = swaps.entries if isinstance(swaps, SwapView) else swaps
+            self._position = {entry.id: n for n, entry in enumerate(entries)}
+        return self._position
+
+    def __getitem__(self, key: str) -> Swap:
+        return self._swaps[self._positions()[key]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions())
+
+    def __len__(self) -> int:
+        return len(self._swaps)
+
+
+def _tables(state: NegotiationState) -> dict[str, Mapping[Any, Any]]:
     return {
-        "positions": {f"{p}/{i}": v for (p, i), v in state.positions.items()},
+        "positions": state.positions,
         "proposals": state.proposals,
         "meeting_proposals": state.meeting_proposals,
         "meetings": state.meetings,
         "agreements": state.agreements,
         "deadlines": state.deadlines,
-        "swaps": {swap.id: swap for swap in state.swaps},
-        "exchanges": {f"{p}/{c}": v for (p, c), v in state.exchanges.items()},
+        "swaps": _SwapsById(state.swaps),
+        "exchanges": state.exchanges,
         "figures": state.figures,
         **{f"custom/{name}": records for name, records in sorted(state.custom.items())},
     }
 
 
+def _path_key(key: Any) -> str:  # noqa: ANN401 - a table key
+    return "/".join(key) if isinstance(key, tuple) else str(key)
+
+
 def _record_events(record: object) -> tuple[str, ...]:
     events = getattr(record, "events", ())
     return tuple(events) if isinstance(events, tuple) else ()
+
+
+class _Known(Mapping[str, Event]):
+    """The events of either state, without copying them."""
+
+    def __init__(self, first: Mapping[str, Event], second: Mapping[str, Event]) -> None:
+        self._first, self._second = first, second
+
+    def __getitem__(self, key: str) -> Event:
+        found = self._first.get(key)
+        return self._second[key] if found is None else found
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._first
+        yield from (key for key in self._second if key not in self._first)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _candidates(
+    before: NegotiationState, after: NegotiationState
+) -> dict[str, set[Any]] | None:
+    """The keys that may differ, when both states come from one checkpoint index.
+
+    ``None`` means every key must be compared.
+    """
+    first, second = before.origin, after.origin
+    if not (
+        isinstance(first, tuple)
+        and isinstance(second, tuple)
+        and first[0] is second[0]
+        and before.reading is Reading.SURELY
+        and after.reading is Reading.SURELY
+    ):
+        return None
+    index = first[0]
+    low, high = sorted((first[1], second[1]))
+    found = {name: index.changed(name, low, high) for name in _TABLE_NAMES}
+    found["swaps"] = {event.id for event in index.swaps_between(low, high)}
+    for name in before.custom.keys() | after.custom.keys():
+        found[f"custom/{name}"] = index.changed(name, low, high)
+    if before.as_of != after.as_of:
+        days = sorted(
+            (d for d in (before.as_of, after.as_of) if d is not None),
+        )
+        if len(days) < 2:  # noqa: PLR2004 - one state is "after everything"
+            return None
+        for name in ("deadlines", "meeting_proposals"):
+            found[name] |= index.dated(name, days[0], days[1])
+    return found
+
+
+_TABLE_NAMES = (
+    "positions",
+    "proposals",
+    "meeting_proposals",
+    "meetings",
+    "agreements",
+    "deadlines",
+    "exchanges",
+    "figures",
+)
 
 
 def diff(
@@ -191,10 +286,12 @@ def diff(
 ) -> Diff:
     """The changes that turn ``before`` into ``after``.
 
-    ``diff(s, s)`` is empty and ``diff(b, a)`` is ``diff(a, b).inverse()``.
+    ``diff(s, s)`` is empty and ``diff(b, a)`` is ``diff(a, b).inverse()``.  Two
+    states read from the same log are compared only where events between them
+    wrote, so a diff costs what changed, not the size of the states.
     """
     plain = (converter or _default_converter()).unstructure
-    known: dict[str, Event] = {**before.events, **after.events}
+    known = _Known(after.events, before.events)
 
     def in_time_order(ids: set[str]) -> tuple[str, ...]:
         def key(event_id: str) -> tuple[int, int, str]:
@@ -208,14 +305,22 @@ def diff(
 
         return tuple(sorted(ids, key=key))
 
-    exchange_events = _exchange_events(before.swaps, after.swaps)
+    candidates = _candidates(before, after)
+    old_tables, new_tables = _tables(before), _tables(after)
+    exchange_events = _exchange_events(
+        old_tables["swaps"], new_tables["swaps"], candidates
+    )
     changes: list[Change] = []
-    old_sections, new_sections = _sections(before), _sections(after)
-    for section in sorted(old_sections.keys() | new_sections.keys()):
-        old = old_sections.get(section, {})
-        new = new_sections.get(section, {})
-        for key in sorted(old.keys() | new.keys()):
-            path = f"{section}/{key}"
+    for section in sorted(old_tables.keys() | new_tables.keys()):
+        old = old_tables.get(section, {})
+        new = new_tables.get(section, {})
+        keys = (
+            (old.keys() | new.keys())
+            if candidates is None
+            else candidates.get(section, set())
+        )
+        for key in sorted(keys, key=_path_key):
+            path = f"{section}/{_path_key(key)}"
             was, now = old.get(key), new.get(key)
             if was == now:
                 continue
@@ -226,6 +331,7 @@ def diff(
                 now_events = set(_record_events(now))
                 causes = (was_events ^ now_events) or (was_events | now_events)
             events = in_time_order(causes)
+            sources = _sources_of(events, known)
             if was is None:
                 changes.append(
                     Change(
@@ -233,6 +339,7 @@ def diff(
                         kind=ChangeKind.ADDED,
                         after=plain(now),
                         events=events,
+                        sources=sources,
                     )
                 )
             elif now is None:
@@ -242,6 +349,7 @@ def diff(
                         kind=ChangeKind.REMOVED,
                         before=plain(was),
                         events=events,
+                        sources=sources,
                     )
                 )
             else:
@@ -253,12 +361,24 @@ def diff(
                         after=plain(now),
                         events=events,
                         fields=_changed_fields(was, now),
+                        sources=sources,
                     )
                 )
     return Diff(before=before.as_of, after=after.as_of, changes=tuple(changes))
 
 
-def _changed_fields(was: object, now: object) -> tuple[str, ...]:
+def _sources_of(
+    events: tuple[str, ...], known: Mapping[str, Event]
+) -> tuple[Source, ...]:
+    found: list[Source] = []
+    for event_id in events:
+        event = known.get(event_id)
+        if event is not None:
+            found.extend(s for s in event.sources if s not in found)
+    return tuple(found)
+
+
+def _changed_fields(was: Any, now: Any) -> tuple[str, ...]:  # noqa: ANN401
     if type(was) is not type(now) or not attrs.has(type(was)):
         return ()
     return tuple(
@@ -269,16 +389,18 @@ def _changed_fields(was: object, now: object) -> tuple[str, ...]:
 
 
 def _exchange_events(
-    before: tuple[Swap, ...], after: tuple[Swap, ...]
-) -> dict[str, set[str]]:
-    """For each ``party/category`` total, the swaps in one state but not the other."""
-    old_ids = {swap.id for swap in before}
-    new_ids = {swap.id for swap in after}
-    causes: dict[str, set[str]] = {}
-    for swap in (*before, *after):
-        if (swap.id in old_ids) != (swap.id in new_ids):
-            for release in swap.releases:
-                causes.setdefault(f"{release.by}/{release.category}", set()).add(
-                    swap.id
-                )
+    before: Mapping[str, Swap],
+    after: Mapping[str, Swap],
+    candidates: dict[str, set[Any]] | None,
+) -> dict[tuple[str, str], set[str]]:
+    """For each (party, category) total, the swaps in one state but not the other."""
+    if candidates is None:
+        differing = before.keys() ^ after.keys()
+    else:
+        differing = candidates["swaps"]
+    causes: dict[tuple[str, str], set[str]] = {}
+    for swap_id in differing:
+        swap = after.get(swap_id) or before[swap_id]
+        for release in swap.releases:
+            causes.setdefault((release.by, release.category), set()).add(swap_id)
     return causes

@@ -12,6 +12,8 @@ records: in memory (:class:`MemoryStorage`), in a JSON Lines file or in SQLite
 from __future__ import annotations
 
 import contextlib
+import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +23,13 @@ from typing import Final, Protocol, Self
 import attrs
 import cattrs
 
-from negstate.errors import ConcurrencyError, DuplicateEventError, NegstateError, locate
+from negstate.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    LogFormatError,
+    NegstateError,
+    locate,
+)
 from negstate.events import Event
 from negstate.records import (
     GENESIS,
@@ -32,10 +40,11 @@ from negstate.records import (
     decode_record,
     encode_record,
 )
-from negstate.reducers import BUILTIN_EVENTS, fold
+from negstate._fastdecode import FastDecoder
+from negstate.reducers import BUILTIN_EVENTS, paused_gc
 from negstate.registry import EventRegistry
 from negstate.replay import Timeline, build_timeline, day_of
-from negstate.serialization import make_converter
+from negstate.serialization import SCHEMA_VERSION, make_converter
 from negstate.stores.jsonl import JsonLinesStorage
 from negstate.stores.sqlite import SqliteStorage
 
@@ -213,8 +222,10 @@ class EventLog:
         self._clock = clock
         self._count = 0
         self._tail: StoredRecord | None = None
-        self._decoded: list[Record] | None = None
-        self._by_id: dict[str, Record] = {}
+        self._events: list[Event] | None = None
+        self._recorded: list[datetime] | None = None
+        self._ids: dict[str, int] = {}
+        self._fast = FastDecoder(registry, self._converter)
         self._timelines: dict[datetime | None, Timeline] = {}
         self._closed = False
         with self._storage.reading():
@@ -264,45 +275,74 @@ class EventLog:
         stored_count = self._storage.count()
         if stored_count == self._count:
             return
-        if self._tail is None and self._count == 0 and self._decoded is None:
+        if self._tail is None and self._count == 0 and self._events is None:
             # Opening: trust the storage's own framing; verify() walks the chain.
             if stored_count:
                 self._tail = next(self._storage.read(stored_count, stored_count + 1))
             self._count = stored_count
             return
-        for stored in self._storage.read(self._count + 1):
-            where = self._storage.place(stored)
-            check_chain(self._tail, stored, where=where)
-            if self._decoded is not None:
-                self._remember(self._decode(stored, where))
-            self._tail = stored
-            self._count = stored.seq
+        fresh = list(self._storage.read(self._count + 1))
+        if self._events is not None:
+            self._load(fresh, self._tail)
+        elif fresh:
+            for stored in fresh:
+                check_chain(self._tail, stored, where=self._storage.place(stored))
+                self._tail = stored
+        if fresh:
+            self._tail = fresh[-1]
+            self._count = fresh[-1].seq
         self._timelines.clear()
 
-    def _decode(self, stored: StoredRecord, where: str) -> Record:
-        return decode_record(stored, self._converter, self._registry, where=where)
+    def _load(self, stored: list[StoredRecord], previous: StoredRecord | None) -> None:
+        """Decode ``stored`` (chain-checked from ``previous``) and keep their events.
 
-    def _remember(self, record: Record) -> None:
-        assert self._decoded is not None  # noqa: S101 - only called once decoded
-        self._decoded.append(record)
-        self._by_id[record.event.id] = record
+        Their hashes were checked as they were read, so the fast decoder may trust
+        them; anything it does not expect is decoded again strictly, so an error
+        names the record and field.
+        """
+        place = self._storage.place
+        for record in stored:
+            check_chain(previous, record, where=place(record))
+            previous = record
+        with paused_gc():
+            try:
+                raws = json.loads(
+                    "[" + ",".join(record.event_text() for record in stored) + "]"
+                )
+            except ValueError:
+                raws = [None] * len(stored)
+            decode = self._fast.decode
+            events = self._events
+            recorded = self._recorded
+            ids = self._ids
+            moments: dict[str, datetime] = {}
+            assert events is not None  # noqa: S101 - called once loading started
+            assert recorded is not None  # noqa: S101 - called once loading started
+            for record, raw in zip(stored, raws, strict=True):
+                event = None
+                if raw is not None and record.schema_version == SCHEMA_VERSION:
+                    try:
+                        event = decode(raw)
+                    except Exception:  # noqa: BLE001 - the strict decoder reports it
+                        event = None
+                if event is None:
+                    event = decode_record(
+                        record, self._converter, self._registry, where=place(record)
+                    ).event
+                moment = moments.get(record.recorded_at)
+                if moment is None:
+                    moment = moments[record.recorded_at] = _moment(record, place)
+                ids[event.id] = len(events)
+                events.append(event)
+                recorded.append(moment)
 
-    def _all(self) -> list[Record]:
-        """Every record, decoded once and then kept up to date by appends."""
-        if self._decoded is None:
-            decoded: list[Record] = []
-            by_id: dict[str, Record] = {}
-            previous: StoredRecord | None = None
+    def _all(self) -> list[Event]:
+        """Every event, decoded once and then kept up to date by appends."""
+        if self._events is None:
+            self._events, self._recorded, self._ids = [], [], {}
             with self._storage.reading():
-                for stored in self._storage.read(1, self._count + 1):
-                    where = self._storage.place(stored)
-                    check_chain(previous, stored, where=where)
-                    record = self._decode(stored, where)
-                    decoded.append(record)
-                    by_id[record.event.id] = record
-                    previous = stored
-            self._decoded, self._by_id = decoded, by_id
-        return self._decoded
+                self._load(list(self._storage.read(1, self._count + 1)), None)
+        return self._events
 
     def refresh(self) -> None:
         """Pick up records that other processes appended."""
@@ -335,52 +375,75 @@ class EventLog:
         low = None if occurred_from is None else day_of(occurred_from)
         high = None if occurred_to is None else day_of(occurred_to)
         end = self._count + 1 if stop is None else min(stop, self._count + 1)
-        if self._decoded is not None:
-            selected = self._decoded[max(start, 1) - 1 : end - 1]
-            return iter([r for r in selected if _overlaps(r.event, low, high)])
         return iter(self._read_records(max(start, 1), end, low, high))
 
     def _read_records(
         self, start: int, end: int, low: date | None, high: date | None
     ) -> list[Record]:
         found: list[Record] = []
+        events = self._events
         with self._storage.reading():
             wanted = None
             if low is not None or high is not None:
-                picked = self._storage.select_occurred(
-                    0 if low is None else low.toordinal(),
-                    date.max.toordinal() if high is None else high.toordinal(),
-                )
-                wanted = None if picked is None else set(picked)
+                if events is not None:
+                    wanted = {
+                        seq
+                        for seq in range(start, end)
+                        if _overlaps(events[seq - 1], low, high)
+                    }
+                else:
+                    picked = self._storage.select_occurred(
+                        0 if low is None else low.toordinal(),
+                        date.max.toordinal() if high is None else high.toordinal(),
+                    )
+                    wanted = None if picked is None else set(picked)
             for stored in self._storage.read(start, end):
                 if wanted is not None and stored.seq not in wanted:
                     continue
-                record = self._decode(stored, self._storage.place(stored))
+                if events is not None and stored.seq <= len(events):
+                    record = _record(stored, events[stored.seq - 1])
+                else:
+                    record = self._decode(stored)
                 if _overlaps(record.event, low, high):
                     found.append(record)
         return found
 
+    def _decode(self, stored: StoredRecord) -> Record:
+        where = self._storage.place(stored)
+        return decode_record(stored, self._converter, self._registry, where=where)
+
     def __iter__(self) -> Iterator[Record]:
-        return iter(tuple(self._all()))
+        return self.records()
 
     def events(self) -> Iterator[Event]:
         """Every event, in the order recorded."""
-        return (record.event for record in tuple(self._all()))
+        return iter(tuple(self._all()))
+
+    def recorded_at(self) -> Sequence[datetime]:
+        """When each record was appended, in sequence order (record n at n - 1)."""
+        self._all()
+        assert self._recorded is not None  # noqa: S101 - loaded by _all
+        return tuple(self._recorded)
 
     def get(self, event_id: str) -> Record | None:
         """The record of ``event_id``, or ``None``."""
-        self._all()
-        return self._by_id.get(event_id)
+        events = self._all()
+        position = self._ids.get(event_id)
+        if position is None:
+            return None
+        with self._storage.reading():
+            stored = next(self._storage.read(position + 1, position + 2))
+        return _record(stored, events[position])
 
     def timeline(self, known_at: datetime | None = None) -> Timeline:
         """The log's events in valid-time order (those recorded by ``known_at``)."""
         cached = self._timelines.get(known_at)
         if cached is None:
-            events = (
-                self.events()
-                if known_at is None
-                else (r.event for r in self._all() if r.recorded_at <= known_at)
-            )
+            events: Iterable[Event] = self._all()
+            if known_at is not None:
+                assert self._recorded is not None  # noqa: S101 - loaded by _all
+                count = bisect_right(self._recorded, known_at)
+                events = self._all()[:count]
             cached = build_timeline(events, self._registry)
             if len(self._timelines) > 8:  # noqa: PLR2004 - a small cache is enough
                 self._timelines.clear()
@@ -423,22 +486,26 @@ class EventLog:
                     hint="another writer appended; refresh, re-check and retry",
                 )
             fresh = self._new_events(batch)
+            written: dict[str, Record] = {}
             if fresh:
-                self._check_folds(fresh)
-                self._write(fresh)
-            return tuple(self._by_id[event.id] for event in batch)
+                timeline = self._check_folds(fresh)
+                written = self._write(fresh)
+                self._timelines = {None: timeline}
+            found = [written.get(event.id) or self.get(event.id) for event in batch]
+            return tuple(record for record in found if record is not None)
 
     def _new_events(self, batch: list[Event]) -> list[Event]:
         fresh: dict[str, Event] = {}
+        events = self._all()
         for event in batch:
-            stored = self._by_id.get(event.id)
-            earlier = fresh.get(event.id) if stored is None else stored.event
+            position = self._ids.get(event.id)
+            earlier = fresh.get(event.id) if position is None else events[position]
             if earlier is None:
                 fresh[event.id] = event
             elif earlier != event:
                 where = (
-                    f"{self.location}: record {stored.seq}"
-                    if stored is not None
+                    f"{self.location}: record {position + 1}"
+                    if position is not None
                     else f"{self.location}: this batch"
                 )
                 raise DuplicateEventError(
@@ -448,12 +515,25 @@ class EventLog:
                 )
         return list(fresh.values())
 
-    def _check_folds(self, fresh: list[Event]) -> None:
-        """Raise the fold's error if the log plus ``fresh`` cannot be replayed."""
-        timeline = build_timeline([*self.events(), *fresh], self._registry)
-        fold(timeline.events, registry=self._registry)
+    def _check_folds(self, fresh: list[Event]) -> Timeline:
+        """The timeline of the log plus ``fresh``; raises the fold's error if the
+        events cannot be replayed.
 
-    def _write(self, fresh: list[Event]) -> None:
+        New events that all come after everything in valid time are folded onto
+        the cached timeline's checkpoint index; anything else rebuilds it.
+        """
+        current = self._timelines.get(None)
+        if current is not None and not any(
+            type(event) in self._registry.revisers for event in fresh
+        ):
+            extended = current.extended(fresh)
+            if extended is not None:
+                return extended
+        timeline = build_timeline([*self.events(), *fresh], self._registry)
+        timeline.state_at()
+        return timeline
+
+    def _write(self, fresh: list[Event]) -> dict[str, Record]:
         now = self._clock()
         if now.tzinfo is None:
             raise NegstateError(
@@ -461,9 +541,11 @@ class EventLog:
                 where=self.location,
                 hint="pass a clock that returns aware UTC datetimes",
             )
-        records = self._all()
-        if records and now < records[-1].recorded_at:
-            now = records[-1].recorded_at
+        self._all()
+        assert self._events is not None  # noqa: S101 - loaded by _all
+        assert self._recorded is not None  # noqa: S101 - loaded by _all
+        if self._recorded and now < self._recorded[-1]:
+            now = self._recorded[-1]
         prev = GENESIS if self._tail is None else self._tail.hash
         stored: list[StoredRecord] = []
         for offset, event in enumerate(fresh):
@@ -478,20 +560,15 @@ class EventLog:
             prev = row.hash
         self._storage.write(stored, fresh)
         recorded_at = datetime.fromisoformat(stored[0].recorded_at)
+        written: dict[str, Record] = {}
         for event, row in zip(fresh, stored, strict=True):
-            self._remember(
-                Record(
-                    seq=row.seq,
-                    recorded_at=recorded_at,
-                    event=event,
-                    prev=row.prev,
-                    hash=row.hash,
-                    batch_left=row.batch_left,
-                )
-            )
+            self._ids[event.id] = len(self._events)
+            self._events.append(event)
+            self._recorded.append(recorded_at)
+            written[event.id] = _record(row, event, recorded_at)
         self._tail = stored[-1]
         self._count = stored[-1].seq
-        self._timelines.clear()
+        return written
 
     def sync(self) -> None:
         """Make every appended record durable (for logs opened with ``fsync=False``)."""
@@ -519,6 +596,32 @@ class EventLog:
                 location=self.location, records=checked, problem=problem
             )
         return VerifyReport(location=self.location, records=checked)
+
+
+def _record(
+    stored: StoredRecord, event: Event, recorded_at: datetime | None = None
+) -> Record:
+    """A record from its stored form and its already decoded event."""
+    return Record(
+        seq=stored.seq,
+        recorded_at=recorded_at or datetime.fromisoformat(stored.recorded_at),
+        event=event,
+        prev=stored.prev,
+        hash=stored.hash,
+        schema_version=stored.schema_version,
+        batch_left=stored.batch_left,
+    )
+
+
+def _moment(stored: StoredRecord, place: Callable[[StoredRecord], str]) -> datetime:
+    try:
+        return datetime.fromisoformat(stored.recorded_at)
+    except ValueError as exc:
+        raise LogFormatError(
+            f"record {stored.seq} has a bad recorded_at {stored.recorded_at!r}",
+            where=place(stored),
+            hint="restore the line from a backup or git",
+        ) from exc
 
 
 def _overlaps(event: Event, low: date | None, high: date | None) -> bool:

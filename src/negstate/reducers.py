@@ -8,10 +8,10 @@ table: one dictionary lookup per event, no ``isinstance`` chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import gc
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-
-import attrs
 
 from negstate.errors import (
     DuplicateEventError,
@@ -24,6 +24,9 @@ from negstate.events import (
     AgreementReached,
     DeadlineSet,
     Event,
+    EventCorrected,
+    EventRetracted,
+    EventsMerged,
     FigureReported,
     MeetingHeld,
     MeetingProposed,
@@ -35,29 +38,19 @@ from negstate.events import (
     SwapCompleted,
 )
 from negstate.registry import EventRegistry
+from negstate.revisions import correct, merge, retract
 from negstate.state import (
-    Agreement,
-    Claim,
-    Deadline,
-    DeadlineStatus,
-    ExchangeTotal,
-    Figure,
-    Meeting,
-    MeetingProposal,
-    MeetingStatus,
+    _ACCEPTED,
+    _COUNTERED,
+    _REJECTED,
+    Answer,
     NegotiationState,
-    Position,
-    Proposal,
     ProposalStatus,
     Reading,
-    Response,
-    ResponseKind,
     StateDraft,
-    Swap,
-    meeting_status,
-    proposal_status,
+    answers_status,
+    set_position,
 )
-from negstate.values import Stance
 
 __all__ = [
     "BUILTIN_EVENTS",
@@ -68,6 +61,7 @@ __all__ = [
     "fold",
     "meeting_held",
     "meeting_proposed",
+    "paused_gc",
     "position_stated",
     "proposal_accepted",
     "proposal_made",
@@ -77,37 +71,32 @@ __all__ = [
 ]
 
 
+_NO_RELEASES = (0, 0, 0)
+
 # -- proposals ------------------------------------------------------------------------
 
 
-def _with_response(
-    responses: tuple[Response, ...], response: Response
-) -> tuple[Response, ...]:
+def _with_answer(answers: tuple[Answer, ...], answer: Answer) -> tuple[Answer, ...]:
     """The party's answer replaces its earlier one, but a counter keeps a rejection.
 
     Countering and rejecting give a rejection in either order, so reports of both
     never depend on which one is dated first.
     """
-    for earlier in responses:
-        if (
-            earlier.party == response.party
-            and earlier.kind is ResponseKind.REJECTED
-            and response.kind is ResponseKind.COUNTERED
-        ):
-            return responses
-    kept = tuple(r for r in responses if r.party != response.party)
-    return (*kept, response)
+    party = answer[0]
+    for index, earlier in enumerate(answers):
+        if earlier[0] == party:
+            if earlier[1] == _REJECTED and answer[1] == _COUNTERED:
+                return answers
+            return (*answers[:index], *answers[index + 1 :], answer)
+    return (*answers, answer)
 
 
-def _find_proposal(draft: StateDraft, event: Event, target: str) -> Proposal:
-    proposal = draft.proposals.get(target)
-    if proposal is None:
-        raise UnknownReferenceError(
-            f"refers to proposal {target!r}, which the log does not hold",
-            event_id=event.id,
-            hint="record the proposal first, or fix the id",
-        )
-    return proposal
+def _unknown(event: Event, target: str, what: str) -> UnknownReferenceError:
+    return UnknownReferenceError(
+        f"refers to {what} {target!r}, which the log does not hold",
+        event_id=event.id,
+        hint="record it first, or fix the id",
+    )
 
 
 def _check_answer(
@@ -142,206 +131,166 @@ def _check_answer(
 
 
 def _answer(
-    draft: StateDraft, event: Event, target: str, by: str, kind: ResponseKind
-) -> None:
-    """Record ``by``'s answer to a proposal or a proposed meeting."""
-    response = Response(party=by, kind=kind, event=event.id)
-    proposal = draft.proposals.get(target)
-    if proposal is not None:
+    draft: StateDraft, event: Event, target: str, by: str, kind: str
+) -> ProposalMade | None:
+    """Record ``by``'s answer to a proposal or a proposed meeting.
+
+    Returns the proposal's event when the target is a proposal.
+    """
+    answer = (by, kind, event.id)
+    entry = draft.proposals.get(target)
+    table = draft.proposals
+    if entry is None:
+        entry = draft.meeting_proposals.get(target)
+        table = draft.meeting_proposals
+        if entry is None:
+            raise UnknownReferenceError(
+                f"answers {target!r}, which is neither a proposal nor a proposed "
+                "meeting in the log",
+                event_id=event.id,
+                hint="record the proposal first, or fix the id",
+            )
+    proposal, answers, withdrawn, last = entry
+    if (
+        withdrawn is not None
+        or by == proposal.proposer
+        or by not in proposal.addressees
+    ):
         _check_answer(
             event,
             target=target,
             by=by,
             proposer=proposal.proposer,
             addressees=proposal.addressees,
-            withdrawn=proposal.withdrawn,
+            withdrawn=withdrawn,
         )
-        responses = _with_response(proposal.responses, response)
-        draft.proposals[target] = attrs.evolve(
-            proposal,
-            responses=responses,
-            status=proposal_status(
-                proposal.addressees,
-                responses,
-                withdrawn=None,
-                superseded_by=proposal.superseded_by,
-            ),
-        )
-        return
-    meeting = draft.meeting_proposals.get(target)
-    if meeting is None:
-        raise UnknownReferenceError(
-            f"answers {target!r}, which is neither a proposal nor a proposed meeting "
-            "in the log",
-            event_id=event.id,
-            hint="record the proposal first, or fix the id",
-        )
-    invited = tuple(p for p in meeting.participants if p != meeting.proposer)
-    _check_answer(
-        event,
-        target=target,
-        by=by,
-        proposer=meeting.proposer,
-        addressees=invited,
-        withdrawn=meeting.withdrawn,
-    )
-    responses = _with_response(meeting.responses, response)
-    status = (
-        MeetingStatus.HELD
-        if meeting.held is not None
-        else meeting_status(meeting, responses)
-    )
-    draft.meeting_proposals[target] = attrs.evolve(
-        meeting, responses=responses, status=status
-    )
+    table[target] = (proposal, _with_answer(answers, answer), withdrawn, last)
+    return proposal if table is draft.proposals else None
 
 
 def proposal_made(draft: StateDraft, event: ProposalMade) -> None:
     """Open a proposal; mark what it counters or supersedes; the proposer backs it."""
-    countered = None
+    proposals = draft.proposals
+    if event.counters is None and event.supersedes is None:
+        proposals[event.id] = (event, (), None, None)
+        if event.claimed_by is None:
+            draft.positions[event.proposer, event.issue] = (event, ())
+        else:
+            set_position(draft, event, event.proposer, event.issue, event.claimed_by)
+        return
+    countered = superseded = None
     if event.counters is not None:
-        countered = _find_proposal(draft, event, event.counters)
+        countered = proposals.get(event.counters)
+        if countered is None:
+            raise _unknown(event, event.counters, "proposal")
         _check_answer(
             event,
-            target=countered.id,
+            target=event.counters,
             by=event.proposer,
-            proposer=countered.proposer,
-            addressees=countered.addressees,
-            withdrawn=countered.withdrawn,
+            proposer=countered[0].proposer,
+            addressees=countered[0].addressees,
+            withdrawn=countered[2],
         )
-    superseded = None
     if event.supersedes is not None:
-        superseded = _find_proposal(draft, event, event.supersedes)
-        if superseded.proposer != event.proposer:
+        superseded = proposals.get(event.supersedes)
+        if superseded is None:
+            raise _unknown(event, event.supersedes, "proposal")
+        if superseded[0].proposer != event.proposer:
             raise ImpossibleEventError(
-                f"supersedes {superseded.id!r}, which {superseded.proposer!r} made, "
-                f"not {event.proposer!r}",
+                f"supersedes {event.supersedes!r}, which {superseded[0].proposer!r} "
+                f"made, not {event.proposer!r}",
                 event_id=event.id,
                 hint="a party can only supersede its own proposals; use counters=",
             )
-        if superseded.superseded_by is not None or superseded.withdrawn is not None:
+        if superseded[2] is not None or superseded[3] is not None:
+            state = "withdrawn" if superseded[2] is not None else "superseded"
             raise ImpossibleEventError(
-                f"supersedes {superseded.id!r}, which is already "
-                f"{superseded.status.value}",
+                f"supersedes {event.supersedes!r}, which is already {state}",
                 event_id=event.id,
                 hint="supersede the newest version of the proposal",
             )
     if countered is not None:
-        responses = _with_response(
-            countered.responses,
-            Response(party=event.proposer, kind=ResponseKind.COUNTERED, event=event.id),
-        )
-        draft.proposals[countered.id] = attrs.evolve(
-            countered,
-            responses=responses,
-            status=proposal_status(
-                countered.addressees,
-                responses,
-                withdrawn=None,
-                superseded_by=countered.superseded_by,
-            ),
+        proposal, answers, withdrawn, superseded_by = countered
+        proposals[proposal.id] = (
+            proposal,
+            _with_answer(answers, (event.proposer, _COUNTERED, event.id)),
+            withdrawn,
+            superseded_by,
         )
     if superseded is not None:
-        draft.proposals[superseded.id] = attrs.evolve(
-            superseded, superseded_by=event.id, status=ProposalStatus.SUPERSEDED
-        )
-    draft.proposals[event.id] = Proposal(
-        id=event.id,
-        proposer=event.proposer,
-        addressees=event.addressees,
-        issue=event.issue,
-        terms=event.terms,
-        made=event.occurred,
-        mediators=event.mediators,
-        counters=event.counters,
-    )
-    draft.positions[event.proposer, event.issue] = Position(
-        party=event.proposer,
-        issue=event.issue,
-        stance=Stance.SUPPORTS,
-        terms=event.terms,
-        text=event.terms.text,
-        since=event.occurred,
-        event=event.id,
-        claimed_by=event.claimed_by,
+        proposal, answers, withdrawn, _ = superseded
+        proposals[proposal.id] = (proposal, answers, withdrawn, event.id)
+    proposals[event.id] = (event, (), None, None)
+    set_position(
+        draft,
+        event,
+        event.proposer,
+        event.issue,
+        event.proposer if event.claimed_by is None else event.claimed_by,
     )
 
 
 def proposal_accepted(draft: StateDraft, event: ProposalAccepted) -> None:
     """Record an acceptance; for a proposal, the acceptor now backs its terms."""
-    _answer(draft, event, event.proposal, event.by, ResponseKind.ACCEPTED)
-    proposal = draft.proposals.get(event.proposal)
+    proposal = _answer(draft, event, event.proposal, event.by, _ACCEPTED)
     if proposal is not None:
-        draft.positions[event.by, proposal.issue] = Position(
-            party=event.by,
-            issue=proposal.issue,
-            stance=Stance.CONDITIONAL if event.conditions else Stance.SUPPORTS,
-            terms=attrs.evolve(
-                proposal.terms,
-                conditions=(*proposal.terms.conditions, *event.conditions),
-            )
-            if event.conditions
-            else proposal.terms,
-            text=event.text or proposal.terms.text,
-            since=event.occurred,
-            event=event.id,
-            basis=proposal.id,
-            claimed_by=event.claimed_by,
-        )
+        if event.claimed_by is None:
+            draft.positions[event.by, proposal.issue] = (event, ())
+        else:
+            set_position(draft, event, event.by, proposal.issue, event.claimed_by)
 
 
 def proposal_rejected(draft: StateDraft, event: ProposalRejected) -> None:
     """Record a rejection (it does not set a position: see :class:`Position`)."""
-    _answer(draft, event, event.proposal, event.by, ResponseKind.REJECTED)
+    _answer(draft, event, event.proposal, event.by, _REJECTED)
 
 
 def proposal_withdrawn(draft: StateDraft, event: ProposalWithdrawn) -> None:
     """The proposer withdraws a proposal or a proposed meeting."""
-    proposal = draft.proposals.get(event.proposal)
-    target = (
-        proposal
-        if proposal is not None
-        else draft.meeting_proposals.get(event.proposal)
-    )
-    if target is None:
+    table = draft.proposals
+    entry = table.get(event.proposal)
+    if entry is None:
+        table = draft.meeting_proposals
+        entry = table.get(event.proposal)
+    if entry is None:
         raise UnknownReferenceError(
             f"withdraws {event.proposal!r}, which is neither a proposal nor a "
             "proposed meeting in the log",
             event_id=event.id,
             hint="record the proposal first, or fix the id",
         )
+    target, answers, withdrawn, last = entry
     if event.by != target.proposer:
         raise ImpossibleEventError(
             f"{event.by!r} withdraws {target.id!r}, which {target.proposer!r} made",
             event_id=event.id,
             hint="only the proposer can withdraw; an addressee rejects instead",
         )
-    if target.withdrawn is not None:
+    if withdrawn is not None:
         raise ImpossibleEventError(
-            f"withdraws {target.id!r} a second time (first by {target.withdrawn!r})",
+            f"withdraws {target.id!r} a second time (first by {withdrawn!r})",
             event_id=event.id,
             hint="drop the repeated withdrawal",
         )
-    if isinstance(target, Proposal):
-        if target.status is ProposalStatus.ACCEPTED:
+    if table is draft.proposals:
+        if (
+            answers_status(
+                target.addressees, answers, withdrawn=None, superseded_by=last
+            )
+            is ProposalStatus.ACCEPTED
+        ):
             raise ImpossibleEventError(
                 f"withdraws {target.id!r}, which every addressee has accepted",
                 event_id=event.id,
                 hint="record the reversal as a new PositionStated or ProposalMade",
             )
-        draft.proposals[target.id] = attrs.evolve(
-            target, withdrawn=event.id, status=ProposalStatus.WITHDRAWN
-        )
-        return
-    if target.held is not None:
+    elif last is not None:
         raise ImpossibleEventError(
-            f"withdraws meeting {target.id!r}, which was held ({target.held!r})",
+            f"withdraws meeting {target.id!r}, which was held ({last!r})",
             event_id=event.id,
             hint="a meeting that took place cannot be withdrawn",
         )
-    draft.meeting_proposals[target.id] = attrs.evolve(
-        target, withdrawn=event.id, status=MeetingStatus.WITHDRAWN
-    )
+    table[target.id] = (target, answers, event.id, last)
 
 
 # -- positions, swaps, meetings, agreements, deadlines ---------------------------
@@ -349,16 +298,10 @@ def proposal_withdrawn(draft: StateDraft, event: ProposalWithdrawn) -> None:
 
 def position_stated(draft: StateDraft, event: PositionStated) -> None:
     """The party's position on the issue becomes the stated one."""
-    draft.positions[event.party, event.issue] = Position(
-        party=event.party,
-        issue=event.issue,
-        stance=event.stance,
-        terms=event.terms,
-        text=event.text,
-        since=event.occurred,
-        event=event.id,
-        claimed_by=event.claimed_by,
-    )
+    if event.claimed_by is None:
+        draft.positions[event.party, event.issue] = (event, ())
+    else:
+        set_position(draft, event, event.party, event.issue, event.claimed_by)
 
 
 def swap_completed(draft: StateDraft, event: SwapCompleted) -> None:
@@ -369,95 +312,49 @@ def swap_completed(draft: StateDraft, event: SwapCompleted) -> None:
             event_id=event.id,
             hint="record the AgreementReached first, or fix the id",
         )
-    draft.swaps.append(
-        Swap(
-            id=event.id,
-            occurred=event.occurred,
-            releases=event.releases,
-            agreement=event.agreement,
-            mediators=event.mediators,
-            claimed_by=event.claimed_by,
-        )
-    )
+    draft.swaps.append(event)
     exchanges = draft.exchanges
     for release in event.releases:
         key = (release.by, release.category)
-        total = exchanges.get(key)
-        known = release.count or 0
-        unknown = release.count is None
-        if total is None:
-            exchanges[key] = ExchangeTotal(
-                party=release.by,
-                category=release.category,
-                count=known,
-                releases=1,
-                unreported=int(unknown),
-            )
+        count = release.count
+        total = exchanges.get(key, _NO_RELEASES)
+        if count is None:
+            exchanges[key] = (total[0], total[1] + 1, total[2] + 1)
         else:
-            exchanges[key] = ExchangeTotal(
-                party=release.by,
-                category=release.category,
-                count=total.count + known,
-                releases=total.releases + 1,
-                unreported=total.unreported + unknown,
-            )
+            exchanges[key] = (total[0] + count, total[1] + 1, total[2])
 
 
 def meeting_proposed(draft: StateDraft, event: MeetingProposed) -> None:
     """Open a proposed meeting."""
-    draft.meeting_proposals[event.id] = MeetingProposal(
-        id=event.id,
-        proposer=event.proposer,
-        participants=event.participants,
-        level=event.level,
-        place=event.place,
-        window=event.window,
-        agenda=event.agenda,
-        proposed=event.occurred,
-    )
+    draft.meeting_proposals[event.id] = (event, (), None, None)
 
 
 def meeting_held(draft: StateDraft, event: MeetingHeld) -> None:
     """Record a meeting; a proposed meeting it fulfils becomes held."""
-    proposed = None
     if event.proposal is not None:
-        proposed = draft.meeting_proposals.get(event.proposal)
-        if proposed is None:
+        entry = draft.meeting_proposals.get(event.proposal)
+        if entry is None:
             raise UnknownReferenceError(
                 f"fulfils meeting proposal {event.proposal!r}, which the log does "
                 "not hold",
                 event_id=event.id,
                 hint="record the MeetingProposed first, or fix the id",
             )
-        if proposed.withdrawn is not None:
+        proposed, answers, withdrawn, held = entry
+        if withdrawn is not None:
             raise ImpossibleEventError(
-                f"fulfils {proposed.id!r}, which event {proposed.withdrawn!r} withdrew",
+                f"fulfils {proposed.id!r}, which event {withdrawn!r} withdrew",
                 event_id=event.id,
                 hint="record the meeting without proposal=, or check the dates",
             )
-        if proposed.held is not None:
+        if held is not None:
             raise ImpossibleEventError(
-                f"fulfils {proposed.id!r}, which event {proposed.held!r} already did",
+                f"fulfils {proposed.id!r}, which event {held!r} already did",
                 event_id=event.id,
                 hint="a proposed meeting is held once; drop proposal= from one of them",
             )
-    if proposed is not None:
-        draft.meeting_proposals[proposed.id] = attrs.evolve(
-            proposed, held=event.id, status=MeetingStatus.HELD
-        )
-    draft.meetings[event.id] = Meeting(
-        id=event.id,
-        occurred=event.occurred,
-        participants=event.participants,
-        level=event.level,
-        place=event.place,
-        medium=event.medium,
-        mediators=event.mediators,
-        duration_minutes=event.duration_minutes,
-        agenda=event.agenda,
-        outcome=event.outcome,
-        proposal=event.proposal,
-    )
+        draft.meeting_proposals[proposed.id] = (proposed, answers, None, event.id)
+    draft.meetings[event.id] = event
 
 
 def agreement_reached(draft: StateDraft, event: AgreementReached) -> None:
@@ -478,76 +375,53 @@ def agreement_reached(draft: StateDraft, event: AgreementReached) -> None:
             event_id=event.id,
             hint="record the MeetingHeld first, or fix the id",
         )
-    draft.agreements[event.id] = Agreement(
-        id=event.id,
-        parties=event.parties,
-        issue=event.issue,
-        terms=event.terms,
-        reached=event.occurred,
-        mediators=event.mediators,
-        proposal=event.proposal,
-        meeting=event.meeting,
-    )
+    draft.agreements[event.id] = event
 
 
 def deadline_set(draft: StateDraft, event: DeadlineSet) -> None:
     """Start a deadline; one it replaces stops running."""
     if event.replaces is not None:
-        old = draft.deadlines.get(event.replaces)
-        if old is None:
+        entry = draft.deadlines.get(event.replaces)
+        if entry is None:
             raise UnknownReferenceError(
                 f"replaces deadline {event.replaces!r}, which the log does not hold",
                 event_id=event.id,
                 hint="record the first DeadlineSet, or fix the id",
             )
+        old, replaced_by = entry
         if old.by != event.by:
             raise ImpossibleEventError(
                 f"replaces {old.id!r}, which {old.by!r} set, not {event.by!r}",
                 event_id=event.id,
                 hint="only the party that set a deadline can move it",
             )
-        if old.replaced_by is not None:
+        if replaced_by is not None:
             raise ImpossibleEventError(
-                f"replaces {old.id!r}, which {old.replaced_by!r} replaced already",
+                f"replaces {old.id!r}, which {replaced_by!r} replaced already",
                 event_id=event.id,
                 hint="replace the newest deadline",
             )
-        draft.deadlines[old.id] = attrs.evolve(
-            old, replaced_by=event.id, status=DeadlineStatus.REPLACED
-        )
-    draft.deadlines[event.id] = Deadline(
-        id=event.id,
-        by=event.by,
-        against=event.against,
-        demand=event.demand,
-        consequence=event.consequence,
-        set_on=event.occurred,
-        expires=event.expires,
-    )
+        draft.deadlines[old.id] = (old, event.id)
+    draft.deadlines[event.id] = (event, None)
 
 
 def figure_reported(draft: StateDraft, event: FigureReported) -> None:
     """Add the claimant's figure; it replaces only that claimant's earlier one."""
     claimant = event.claimed_by
-    assert claimant is not None  # noqa: S101 - FigureReported requires a claimant
-    figure = draft.figures.get(event.subject)
-    claim = Claim(
-        claimant=claimant, value=event.value, event=event.id, occurred=event.occurred
-    )
-    if figure is None:
-        draft.figures[event.subject] = Figure(
-            subject=event.subject, unit=event.unit, claims=(claim,)
-        )
+    entry = draft.figures.get(event.subject)
+    if entry is None:
+        draft.figures[event.subject] = (event.unit, ((claimant, event),))
         return
-    if figure.unit != event.unit:
+    unit, claims = entry
+    if unit != event.unit:
         raise ImpossibleEventError(
             f"counts {event.subject!r} in {event.unit!r}, but earlier figures count "
-            f"it in {figure.unit!r}",
+            f"it in {unit!r}",
             event_id=event.id,
             hint="use one unit per subject, or another subject",
         )
-    kept = tuple(c for c in figure.claims if c.claimant != claimant)
-    draft.figures[event.subject] = attrs.evolve(figure, claims=(*kept, claim))
+    kept = tuple(claim for claim in claims if claim[0] != claimant)
+    draft.figures[event.subject] = (unit, (*kept, (claimant, event)))
 
 
 BUILTIN_EVENTS = (
@@ -563,6 +437,9 @@ BUILTIN_EVENTS = (
     .with_event(AgreementReached, agreement_reached)
     .with_event(DeadlineSet, deadline_set)
     .with_event(FigureReported, figure_reported)
+    .with_revision(EventCorrected, correct)
+    .with_revision(EventRetracted, retract)
+    .with_revision(EventsMerged, merge)
 )
 """The registry of the built-in event types; extend it with ``with_event``."""
 
@@ -571,34 +448,72 @@ BUILTIN_EVENTS = (
 
 
 def apply_events(
-    draft: StateDraft, events: Iterable[Event], registry: EventRegistry
+    draft: StateDraft,
+    events: Iterable[Event],
+    registry: EventRegistry,
+    *,
+    applied: Callable[[Event], None] | None = None,
 ) -> None:
     """Apply ``events`` to ``draft`` in the order given.
 
     An event whose id the draft holds already is skipped when it is identical (a
     report recorded twice) and refused with DuplicateEventError when it differs.
+    ``applied`` is called after each event that changed the draft.
     """
-    reducers = registry.reducers
     seen = draft.events
-    for event in events:
-        previous = seen.get(event.id)
-        if previous is not None:
-            if previous == event:
-                continue
-            raise DuplicateEventError(
-                "recorded twice with different content",
-                where=locate(event_id=event.id),
-                hint="give the new event another id, or record an EventCorrected",
-            )
-        reducer = reducers.get(type(event))
-        if reducer is None:
-            raise RegistryError(
-                f"no reducer for event type {type(event).__name__}",
-                where=locate(event_id=event.id),
-                hint="register the type with EventRegistry.with_event",
-            )
-        reducer(draft, event)
-        seen[event.id] = event
+    already = seen.get
+    reducer_of = dict(registry.reducers).get
+    with paused_gc():
+        for event in events:
+            event_id = event.id
+            previous = already(event_id)
+            if previous is not None:
+                if previous == event:
+                    continue
+                raise DuplicateEventError(
+                    "recorded twice with different content",
+                    where=locate(event_id=event_id),
+                    hint="give the new event another id, or record an EventCorrected",
+                )
+            reducer = reducer_of(event.__class__)
+            if reducer is None:
+                raise _unfoldable(event, registry)
+            reducer(draft, event)
+            seen[event_id] = event
+            if applied is not None:
+                applied(event)
+
+
+def _unfoldable(event: Event, registry: EventRegistry) -> RegistryError:
+    kind = type(event)
+    if kind in registry.revisers:
+        return RegistryError(
+            f"{kind.__name__} is a revision: replay applies it",
+            where=locate(event_id=event.id),
+            hint="pass it to state_at or a log, not to fold",
+        )
+    return RegistryError(
+        f"no reducer for event type {kind.__name__}",
+        where=locate(event_id=event.id),
+        hint="register the type with EventRegistry.with_event",
+    )
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk step allocates many objects.
+
+    Folds and decodes build no reference cycles, and the collector's passes over
+    the ever-growing young generation cost more than the work itself.  The
+    previous setting is restored afterwards, even on error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def fold(

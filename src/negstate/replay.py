@@ -11,6 +11,9 @@ recorded in.  It orders the *set* of events by when they happened:
 2. Events are sorted by latest possible day, then earliest possible day, then
    depth in the reference graph (what is referred to comes first), then id.
 
+Revisions (corrections, retractions, merges) are applied first, in recording order;
+see :mod:`negstate.revisions`.
+
 On day D under :attr:`Reading.SURELY` (the default) the events that count are those
 whose narrowed latest day is on or before D: a prefix of that order.  Under
 :attr:`Reading.POSSIBLY` they are those whose narrowed earliest day is on or before
@@ -21,8 +24,9 @@ refers to.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from types import MappingProxyType
 from typing import Final, Protocol, runtime_checkable
 
 import attrs
@@ -33,15 +37,25 @@ from negstate.errors import (
     DuplicateEventError,
     FuzzyDateError,
     ImpossibleEventError,
+    NegstateError,
     RegistryError,
     locate,
 )
 from negstate.events import Event
+from negstate.index import ReplayIndex
 from negstate.reducers import BUILTIN_EVENTS, fold
 from negstate.registry import EventRegistry
+from negstate.revisions import apply_revisions
 from negstate.state import NegotiationState, Reading
 
-__all__ = ["EventSource", "Timeline", "build_timeline", "day_of", "state_at"]
+__all__ = [
+    "EventSource",
+    "Timeline",
+    "build_timeline",
+    "day_of",
+    "moment_of",
+    "state_at",
+]
 
 _OPEN_START: Final = 0
 _OPEN_END: Final = date.max.toordinal() + 1
@@ -51,8 +65,8 @@ _OPEN_END: Final = date.max.toordinal() + 1
 class EventSource(Protocol):
     """Anything that can hand replay a :class:`Timeline` (every log can)."""
 
-    def timeline(self) -> Timeline:
-        """The log's events in valid-time order."""
+    def timeline(self, known_at: datetime | None = None) -> Timeline:
+        """The events recorded by ``known_at`` (all if None), in valid-time order."""
         ...
 
 
@@ -69,45 +83,117 @@ def day_of(value: date | str) -> date:
     )
 
 
+@attrs.define(eq=False)
+class _Order:
+    """The growing valid-time order that timelines are prefixes of.
+
+    Lists only ever grow at their end, so a timeline (a length into them) never
+    changes; the checkpoint index is built on first use and grows with them.
+    """
+
+    events: list[Event]
+    latest: list[int]
+    earliest: list[int]
+    depth: list[int]
+    registry: EventRegistry
+    position_of: dict[str, int] = attrs.field(factory=dict)
+    index: ReplayIndex | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.position_of:
+            self.position_of = {e.id: n for n, e in enumerate(self.events)}
+
+    def key(self, position: int) -> tuple[int, int, int, str]:
+        """The sort key of the event at ``position``."""
+        return (
+            self.latest[position],
+            self.earliest[position],
+            self.depth[position],
+            self.events[position].id,
+        )
+
+    def indexed(self, length: int) -> ReplayIndex:
+        """The checkpoint index, folded at least up to ``length`` events."""
+        if self.index is None:
+            self.index = ReplayIndex(self.registry)
+        if len(self.index) < length:
+            self.index.extend(self.events[len(self.index) : length])
+        return self.index
+
+
 @attrs.frozen(eq=False)
 class Timeline:
     """A set of events in valid-time order, ready to be folded up to any day.
 
     ``events`` is the order; ``latest`` and ``earliest`` hold each event's narrowed
-    span as day ordinals (open ends become 0 and a day past ``date.max``).
+    span as day ordinals (open ends become 0 and a day past ``date.max``).  The
+    state on a day is read from a checkpoint index (see :mod:`negstate.index`)
+    built the first time it is needed.
     """
 
-    events: tuple[Event, ...]
-    latest: Sequence[int] = attrs.field(repr=False)
-    earliest: Sequence[int] = attrs.field(repr=False)
-    registry: EventRegistry = attrs.field(default=BUILTIN_EVENTS, repr=False)
+    _order: _Order = attrs.field(alias="order", repr=False)
+    _length: int = attrs.field(alias="length")
+    revisions: Mapping[str, Event] = attrs.field(
+        factory=lambda: MappingProxyType({}), repr=False
+    )
+    """The revision events that were applied, by id."""
+    revised_by: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=lambda: MappingProxyType({}), repr=False
+    )
+    """For each revised event id, the ids of the revisions that shaped it."""
+
+    @property
+    def events(self) -> Sequence[Event]:
+        """The events in valid-time order."""
+        return self._order.events[: self._length]
+
+    @property
+    def latest(self) -> Sequence[int]:
+        """Each event's narrowed latest possible day, as an ordinal."""
+        return self._order.latest[: self._length]
+
+    @property
+    def earliest(self) -> Sequence[int]:
+        """Each event's narrowed earliest possible day, as an ordinal."""
+        return self._order.earliest[: self._length]
+
+    @property
+    def registry(self) -> EventRegistry:
+        """The event types the timeline folds with."""
+        return self._order.registry
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self._length
 
     def span_of(self, index: int) -> FuzzyDate:
         """The narrowed span of the event at ``index`` in the order."""
-        low, high = self.earliest[index], self.latest[index]
+        low, high = self._order.earliest[index], self._order.latest[index]
         return FuzzyDate(
             None if low == _OPEN_START else date.fromordinal(low),
             None if high == _OPEN_END else date.fromordinal(high),
         )
 
+    def count_by(self, on: date) -> int:
+        """How many events have surely happened by day ``on`` (a prefix)."""
+        return bisect_right(self._order.latest, on.toordinal(), 0, self._length)
+
     def counting(
         self, on: date | str | None = None, *, reading: Reading = Reading.SURELY
     ) -> list[Event]:
         """The events that count on day ``on`` (all of them when ``on`` is None)."""
+        events = self._order.events
         if on is None:
-            return list(self.events)
-        day = day_of(on).toordinal()
-        surely = bisect_right(self.latest, day)
-        found = list(self.events[:surely])
+            return events[: self._length]
+        day = day_of(on)
+        surely = self.count_by(day)
+        found = events[:surely]
         if reading is Reading.POSSIBLY:
-            earliest = self.earliest
+            earliest = self._order.earliest
+            ordinal = day.toordinal()
             found.extend(
-                event
-                for index, event in enumerate(self.events[surely:], start=surely)
-                if earliest[index] <= day
+                events[index]
+                for index in range(surely, self._length)
+                if earliest[index] <= ordinal
             )
         return found
 
@@ -116,12 +202,79 @@ class Timeline:
     ) -> NegotiationState:
         """The state on day ``on``, read the ``reading`` way (``None``: after all)."""
         day = None if on is None else day_of(on)
-        return fold(
-            self.counting(day, reading=reading),
-            as_of=day,
-            reading=reading,
-            registry=self.registry,
-        )
+        if reading is Reading.POSSIBLY and day is not None:
+            return fold(
+                self.counting(day, reading=reading),
+                as_of=day,
+                reading=reading,
+                registry=self.registry,
+            )
+        end = self._length if day is None else self.count_by(day)
+        index = self._order.indexed(self._length)
+        return index.state(end, as_of=day, reading=reading)
+
+    def extended(self, events: Sequence[Event]) -> Timeline | None:
+        """This timeline with ``events`` folded on, if they all come after it.
+
+        Returns ``None`` when some event would land before the end of the order or
+        narrow the dates of an event already in it (a late report): the caller then
+        builds a new timeline.  Raises the fold's error if an event cannot happen;
+        nothing is kept then.
+        """
+        order = self._order
+        if self._length != len(order.events) or self.revised_by:
+            return None
+        spans = _spans_after(order, events)
+        if spans is None:
+            return None
+        start = len(order.events)
+        index = order.indexed(start)
+        ordered = sorted(spans, key=lambda item: item[0])
+        if start and ordered and ordered[0][0] <= order.key(start - 1):
+            return None
+        index.extend(event for _, event in ordered)
+        for (latest, earliest, depth, _), event in ordered:
+            order.position_of[event.id] = len(order.events)
+            order.events.append(event)
+            order.latest.append(latest)
+            order.earliest.append(earliest)
+            order.depth.append(depth)
+        return Timeline(order=order, length=len(order.events))
+
+
+def _spans_after(
+    order: _Order, events: Sequence[Event]
+) -> list[tuple[tuple[int, int, int, str], Event]] | None:
+    """Sort keys for new events that refer only to events already ordered.
+
+    ``None`` if a new event refers to another new one, or would narrow the span
+    of an event it refers to.
+    """
+    found: list[tuple[tuple[int, int, int, str], Event]] = []
+    for event in events:
+        span = event.occurred
+        low = _OPEN_START if span.earliest is None else span.earliest.toordinal()
+        high = _OPEN_END if span.latest is None else span.latest.toordinal()
+        depth = 0
+        cause = None
+        for target in event.references:
+            position = order.position_of.get(target)
+            if position is None:
+                return None
+            if high < order.latest[position]:
+                return None
+            if order.earliest[position] > low:
+                low, cause = order.earliest[position], target
+            depth = max(depth, order.depth[position] + 1)
+        if low > high:
+            raise DateConflictError(
+                f"is dated {span} but refers to {cause!r}, which cannot have "
+                f"happened before {date.fromordinal(low)}",
+                event_id=event.id,
+                hint="correct one of the two dates",
+            )
+        found.append(((high, low, depth, event.id), event))
+    return found
 
 
 def _unique(events: Iterable[Event]) -> dict[str, Event]:
@@ -212,7 +365,8 @@ def build_timeline(
     Identical events recorded twice count once; the same id with other content
     raises DuplicateEventError.
     """
-    by_id = _unique(events)
+    revised = apply_revisions(_unique(events).values(), registry.revisers)
+    by_id = {event.id: event for event in revised.events}
     refs = _references(by_id, registry)
     depth = _depths(by_id, refs)
     earliest: dict[str, int] = {}
@@ -253,10 +407,16 @@ def build_timeline(
         ),
     )
     return Timeline(
-        events=tuple(by_id[event_id] for event_id in order),
-        latest=[latest[event_id] for event_id in order],
-        earliest=[earliest[event_id] for event_id in order],
-        registry=registry,
+        order=_Order(
+            events=[by_id[event_id] for event_id in order],
+            latest=[latest[event_id] for event_id in order],
+            earliest=[earliest[event_id] for event_id in order],
+            depth=[depth[event_id] for event_id in order],
+            registry=registry,
+        ),
+        length=len(order),
+        revisions=revised.revisions,
+        revised_by=revised.revised_by,
     )
 
 
@@ -265,15 +425,58 @@ def state_at(
     on: date | str | None = None,
     *,
     reading: Reading = Reading.SURELY,
+    known_at: datetime | str | None = None,
     registry: EventRegistry | None = None,
 ) -> NegotiationState:
     """The state of the negotiation on day ``on`` (``None``: after every event).
 
     ``source`` is a log or any iterable of events; the answer depends only on which
-    events it holds, never on the order they were recorded in.
+    events it holds, never on the order they were recorded in.  ``known_at`` (logs
+    only) replays what the log held at that time: only records appended by then
+    count, corrections and retractions included.
     """
     if isinstance(source, EventSource):
-        timeline = source.timeline()
+        timeline = source.timeline(known_at=moment_of(known_at))
+    elif known_at is not None:
+        raise NegstateError(
+            "known_at needs a log: plain events carry no recording time",
+            hint="open the log with negstate.open_log and pass it instead",
+        )
     else:
         timeline = build_timeline(source, registry or BUILTIN_EVENTS)
     return timeline.state_at(on, reading=reading)
+
+
+def moment_of(value: datetime | date | str | None) -> datetime | None:
+    """Read a recording time: an aware datetime, a day (its end, UTC) or ISO text.
+
+    A day means "as known at the end of that day": ``2025-07-01`` is
+    2025-07-01T23:59:59.999999Z.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise FuzzyDateError(
+                f"{value!r} has no time zone", hint="pass an aware datetime in UTC"
+            )
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time.max, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == len("YYYY-MM-DD"):
+            return moment_of(parse_day(text))
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise FuzzyDateError(
+                f"{value!r} is not a time",
+                hint="write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment
+    raise FuzzyDateError(
+        f"cannot use {value!r} as a time", hint="pass a datetime or YYYY-MM-DD"
+    )

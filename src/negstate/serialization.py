@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Final, get_args, get_origin
 
+import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.strategies import configure_tagged_union, include_subclasses
@@ -129,7 +130,10 @@ def moment_text(moment: datetime) -> str:
 def _strict(kind: type) -> Callable[[object, type], Any]:
     """A structure hook that takes values of exactly ``kind`` and never coerces."""
 
-    def structure(value: object, _: type) -> Any:  # noqa: ANN401 - any primitive
+    def structure(value: object, target: type) -> Any:  # noqa: ANN401 - any primitive
+        if target is not kind and issubclass(target, Enum):
+            # str and int hooks also receive StrEnum and IntEnum subclasses.
+            return _enum_hook(target)(value, target)
         if type(value) is not kind:
             raise LogFormatError(
                 f"expected {kind.__name__}, got {type(value).__name__} {value!r}",
@@ -241,7 +245,7 @@ def _pairs_to_nested(
 
 def _configure_state(converter: cattrs.Converter) -> None:
     """States: tuple-keyed mappings become nested objects; events by id."""
-    from negstate.state import ExchangeTotal, Position  # noqa: PLC0415
+    from negstate.state import ExchangeTotal, Position, answers_of  # noqa: PLC0415
 
     def unstructure_state(state: NegotiationState) -> dict[str, Any]:
         plain = converter.unstructure
@@ -280,33 +284,58 @@ def _configure_state(converter: cattrs.Converter) -> None:
         )
 
         build = converter.structure
+        events = [build(event, Event) for event in value["events"]]
+        by_id = {event.id: event for event in events}
         draft = StateDraft()
-        draft.positions = {
-            (party, issue): build(position, Position)
-            for party, issues in value["positions"].items()
-            for issue, position in issues.items()
-        }
-        draft.proposals = {k: build(v, Proposal) for k, v in value["proposals"].items()}
-        draft.meeting_proposals = {
-            k: build(v, MeetingProposal) for k, v in value["meeting_proposals"].items()
-        }
-        draft.meetings = {k: build(v, Meeting) for k, v in value["meetings"].items()}
-        draft.agreements = {
-            k: build(v, Agreement) for k, v in value["agreements"].items()
-        }
-        draft.deadlines = {k: build(v, Deadline) for k, v in value["deadlines"].items()}
-        draft.swaps = [build(v, Swap) for v in value["swaps"]]
-        draft.exchanges = {
-            (party, category): build(total, ExchangeTotal)
-            for party, categories in value["exchanges"].items()
-            for category, total in categories.items()
-        }
-        draft.figures = {k: build(v, Figure) for k, v in value["figures"].items()}
+        draft.events = by_id
+        for party, issues in value["positions"].items():
+            for issue, plain in issues.items():
+                position = build(plain, Position)
+                draft.positions[party, issue] = (
+                    attrs.evolve(position, others=()),
+                    position.others,
+                )
+        for key, plain in value["proposals"].items():
+            proposal = build(plain, Proposal)
+            draft.proposals[key] = (
+                by_id[key],
+                answers_of(proposal.responses),
+                proposal.withdrawn,
+                proposal.superseded_by,
+            )
+        for key, plain in value["meeting_proposals"].items():
+            meeting = build(plain, MeetingProposal)
+            draft.meeting_proposals[key] = (
+                by_id[key],
+                answers_of(meeting.responses),
+                meeting.withdrawn,
+                meeting.held,
+            )
+        for key, plain in value["meetings"].items():
+            draft.meetings[key] = by_id[build(plain, Meeting).id]
+        for key, plain in value["agreements"].items():
+            draft.agreements[key] = by_id[build(plain, Agreement).id]
+        for key, plain in value["deadlines"].items():
+            deadline = build(plain, Deadline)
+            draft.deadlines[key] = (by_id[key], deadline.replaced_by)
+        draft.swaps = [by_id[build(plain, Swap).id] for plain in value["swaps"]]
+        for party, categories in value["exchanges"].items():
+            for category, plain in categories.items():
+                total = build(plain, ExchangeTotal)
+                draft.exchanges[party, category] = (
+                    total.count,
+                    total.releases,
+                    total.unreported,
+                )
+        for subject, plain in value["figures"].items():
+            figure = build(plain, Figure)
+            draft.figures[subject] = (
+                figure.unit,
+                tuple((claim.claimant, by_id[claim.event]) for claim in figure.claims),
+            )
         draft.custom = {
             name: dict(records) for name, records in value["custom"].items()
         }
-        events = [build(event, Event) for event in value["events"]]
-        draft.events = {event.id: event for event in events}
         as_of = value["as_of"]
         return draft.freeze(
             as_of=None if as_of is None else date.fromisoformat(as_of),

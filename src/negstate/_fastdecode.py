@@ -1,0 +1,176 @@
+"""Fast decoding of stored events whose hash has been checked.
+
+A record's hash proves it is the record negstate validated when it was appended,
+so reading it back need not validate again.  For each event class this module
+generates a constructor that sets the fields directly (no validators, no cattrs
+dispatch) and shares equal values: one FuzzyDate per distinct date text, one
+Source per distinct source, one Terms per distinct terms.  Sharing also keeps a
+million events small in memory.
+
+Anything unexpected (a missing field, a type the generator does not know) raises,
+and the caller falls back to the strict decoder, whose error names the field.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import attrs
+import cattrs
+
+from negstate.dates import FuzzyDate
+from negstate.events import Event
+from negstate.registry import EventRegistry
+from negstate.values import Quantity, Source, Terms
+
+__all__ = ["FastDecoder"]
+
+Decode = Callable[[Any], Any]
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+class FastDecoder:
+    """Turns raw event dictionaries into events of a registry, sharing equal values."""
+
+    def __init__(self, registry: EventRegistry, converter: cattrs.Converter) -> None:
+        self._converter = converter
+        self._dates: dict[str, FuzzyDate] = {}
+        self._days: dict[str, date] = {}
+        self._shared: dict[Any, Any] = {}
+        self._strings: dict[str, str] = {}
+        self._by_tag: dict[str, Decode] = {}
+        self._building: dict[type, Decode] = {}
+        for kind in registry:
+            self._by_tag[kind.tag] = self._for_class(kind.event_type)
+
+    def decode(self, raw: dict[str, Any]) -> Event:
+        """The event ``raw`` stores; raises on anything unexpected."""
+        event: Event = self._by_tag[raw["type"]](raw)
+        return event
+
+    # -- value decoders ---------------------------------------------------------------
+
+    def _fuzzy(self, text: str) -> FuzzyDate:
+        found = self._dates.get(text)
+        if found is None:
+            found = self._dates[text] = FuzzyDate.parse(text)
+        return found
+
+    def _day(self, text: str) -> date:
+        found = self._days.get(text)
+        if found is None:
+            found = self._days[text] = date.fromisoformat(text)
+        return found
+
+    def _string(self, text: str) -> str:
+        found = self._strings.get(text)
+        if found is None:
+            if type(text) is not str:
+                raise TypeError(text)
+            found = self._strings[text] = text
+        return found
+
+    def _shared_value(self, kind: type, raw: Any) -> Any:  # noqa: ANN401
+        """One instance per distinct raw value of an attrs value class."""
+        key = (kind, _freeze(raw))
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = self._for_class(kind)(raw)
+        return found
+
+    def _for_type(self, annotation: Any) -> Decode:  # noqa: ANN401, C901, PLR0911
+        """A decoder for one field type."""
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if annotation is str:
+            return self._string
+        if annotation in {int, bool}:
+            return _exactly(annotation)
+        if annotation is FuzzyDate:
+            return self._fuzzy
+        if annotation is date:
+            return self._day
+        if annotation in {Source, Terms, Quantity}:
+            kind: type = annotation
+            return lambda raw: self._shared_value(kind, raw)
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            members = {member.value: member for member in annotation}
+            return members.__getitem__
+        if annotation is Event:
+            return lambda raw: self.decode(raw)
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004
+            item = self._for_type(args[0])
+            if args[0] is str:
+                return lambda raw: tuple(map(self._string, raw))
+            return lambda raw: tuple(map(item, raw))
+        if origin in {typing.Union, _UnionType} and type(None) in args:
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) == 1:
+                decode = self._for_type(inner[0])
+                return lambda raw: None if raw is None else decode(raw)
+        if isinstance(annotation, type) and attrs.has(annotation):
+            return self._for_class(annotation)
+        converter = self._converter
+        return lambda raw: converter.structure(raw, annotation)
+
+    def _for_class(self, cls: type) -> Decode:
+        """A decoder that builds ``cls`` from a dict without running its checks."""
+        built = self._building.get(cls)
+        if built is not None:
+            return built
+        fields = attrs.fields(attrs.resolve_types(cls))
+        names: dict[str, Any] = {"_new": _new, "_set": _set, "cls": cls}
+        lines = [f"def decode_{cls.__name__}(raw):", "    obj = _new(cls)"]
+        for field in fields:
+            if not field.init:
+                continue
+            decode = self._for_type(field.type)
+            names[f"decode_{field.name}"] = decode
+            if field.default is attrs.NOTHING:
+                value = f"decode_{field.name}(raw[{field.name!r}])"
+            else:
+                default = field.default
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    names[f"default_{field.name}"] = default.factory
+                    fallback = f"default_{field.name}()"
+                else:
+                    names[f"default_{field.name}"] = default
+                    fallback = f"default_{field.name}"
+                value = (
+                    f"decode_{field.name}(raw[{field.name!r}]) "
+                    f"if {field.name!r} in raw else {fallback}"
+                )
+            lines.append(f"    _set(obj, {field.name!r}, {value})")
+        lines.append("    return obj")
+        exec("\n".join(lines), names)  # noqa: S102 - generated from attrs fields
+        decoder: Decode = names[f"decode_{cls.__name__}"]
+        self._building[cls] = decoder
+        return decoder
+
+
+_UnionType = type(int | None)
+
+
+def _exactly(kind: type) -> Decode:
+    def decode(raw: Any) -> Any:  # noqa: ANN401
+        if type(raw) is not kind:
+            raise TypeError(raw)
+        return raw
+
+    return decode
+
+
+def _freeze(raw: Any) -> Any:  # noqa: ANN401
+    """A hashable form of decoded JSON, for sharing equal values."""
+    if isinstance(raw, dict):
+        return tuple((key, _freeze(value)) for key, value in raw.items())
+    if isinstance(raw, list):
+        return tuple(_freeze(value) for value in raw)
+    return raw
+

@@ -1,0 +1,376 @@
+"""The checkpoint index: every record's versions along the valid-time order.
+
+Folding a timeline once with recording tables keeps, for every entry of every
+table, the fold positions at which it changed and its value from each.  The state
+after the first ``p`` events is then a set of views that answer each lookup with a
+bisect in that entry's versions, so ``state_at`` costs a bisect for the day and
+nothing more until records are read, however long the log.
+
+Full copies of the state every K events would cost K times less folding but the
+state's size in memory per checkpoint; with a record per event the version lists
+cost about one pointer and one position per change instead.
+
+The index only grows at its end: new events that sort after every folded event are
+folded on in place, and states built before can never see them (their views stop
+at their own position).  A report that lands earlier in valid time gets a new
+index instead.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from itertools import islice
+from typing import Any, overload
+
+from negstate.events import Event
+from negstate.reducers import apply_events
+from negstate.registry import EventRegistry
+from negstate.state import (
+    NegotiationState,
+    Reading,
+    StateDraft,
+    state_from_tables,
+)
+
+__all__ = ["ReplayIndex"]
+
+
+class _History:
+    """The versions of one table's entries, by fold position."""
+
+    __slots__ = ("change_keys", "change_positions", "first", "order", "versions")
+
+    def __init__(self) -> None:
+        self.versions: dict[Any, tuple[list[int], list[Any]]] = {}
+        self.order: list[Any] = []
+        self.first: list[int] = []
+        self.change_positions: list[int] = []
+        self.change_keys: list[Any] = []
+
+    def keys_changed(self, start: int, stop: int) -> set[Any]:
+        """Keys written at fold positions ``start <= p < stop``."""
+        low = bisect_left(self.change_positions, start)
+        high = bisect_left(self.change_positions, stop)
+        return set(self.change_keys[low:high])
+
+
+class _RecordingTable(dict[Any, Any]):
+    """A draft table that also records each write in its history."""
+
+    __slots__ = ("clock", "history")
+
+    def __init__(self, history: _History, clock: list[int]) -> None:
+        super().__init__()
+        self.history = history
+        self.clock = clock
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
+        position = self.clock[0]
+        history = self.history
+        versions = history.versions.get(key)
+        if versions is None:
+            history.versions[key] = ([position], [value])
+            history.order.append(key)
+            history.first.append(position)
+        else:
+            versions[0].append(position)
+            versions[1].append(value)
+        history.change_positions.append(position)
+        history.change_keys.append(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:  # noqa: ANN401
+        raise TypeError("draft tables never forget an entry")
+
+    def rewind(self, position: int) -> None:
+        """Forget every write at ``position`` or later."""
+        history = self.history
+        while history.change_positions and history.change_positions[-1] >= position:
+            history.change_positions.pop()
+            key = history.change_keys.pop()
+            positions, values = history.versions[key]
+            positions.pop()
+            values.pop()
+            if positions:
+                dict.__setitem__(self, key, values[-1])
+            else:
+                del history.versions[key]
+                history.order.pop()
+                history.first.pop()
+                dict.__delitem__(self, key)
+
+
+class _RecordingList(list[Any]):
+    """The draft's swaps, each with the fold position it was added at."""
+
+    __slots__ = ("clock", "positions")
+
+    def __init__(self, clock: list[int]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.positions: list[int] = []
+
+    def append(self, value: Any) -> None:  # noqa: ANN401
+        self.positions.append(self.clock[0])
+        super().append(value)
+
+    def rewind(self, position: int) -> None:
+        """Forget every swap added at ``position`` or later."""
+        while self.positions and self.positions[-1] >= position:
+            self.positions.pop()
+            self.pop()
+
+
+class _Versioned(Mapping[Any, Any]):
+    """A table as it stood after the first ``end`` events."""
+
+    __slots__ = ("_end", "_history")
+
+    def __init__(self, history: _History, end: int) -> None:
+        self._history = history
+        self._end = end
+
+    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
+        versions = self._history.versions.get(key)
+        if versions is not None:
+            found = bisect_left(versions[0], self._end)
+            if found:
+                return versions[1][found - 1]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        versions = self._history.versions.get(key)
+        return versions is not None and versions[0][0] < self._end
+
+    def __len__(self) -> int:
+        return bisect_left(self._history.first, self._end)
+
+    def __iter__(self) -> Iterator[Any]:
+        return islice(self._history.order, len(self))
+
+
+class _Prefix(Sequence[Any]):
+    """The first ``length`` items of a list that may grow later."""
+
+    __slots__ = ("_items", "_length")
+
+    def __init__(self, items: list[Any], length: int) -> None:
+        self._items = items
+        self._length = length
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...  # noqa: ANN401
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return self._items[: self._length][index]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Any]:
+        return islice(self._items, self._length)
+
+
+class _Events(Mapping[str, Event]):
+    """The events of the first ``end`` fold positions, by id, in fold order."""
+
+    __slots__ = ("_end", "_index")
+
+    def __init__(self, index: ReplayIndex, end: int) -> None:
+        self._index = index
+        self._end = end
+
+    def __getitem__(self, event_id: str) -> Event:
+        position = self._index.position_of.get(event_id)
+        if position is None or position >= self._end:
+            raise KeyError(event_id)
+        return self._index.events[position]
+
+    def __contains__(self, event_id: object) -> bool:
+        position = self._index.position_of.get(event_id)  # type: ignore[call-overload]
+        return position is not None and position < self._end
+
+    def __len__(self) -> int:
+        return self._end
+
+    def __iter__(self) -> Iterator[str]:
+        return (event.id for event in islice(self._index.events, self._end))
+
+
+class _Tables:
+    """All of a draft's tables as they stood after the first ``end`` events."""
+
+    __slots__ = (
+        "agreements",
+        "custom",
+        "deadlines",
+        "exchanges",
+        "figures",
+        "meeting_proposals",
+        "meetings",
+        "positions",
+        "proposals",
+        "swaps",
+    )
+
+    def __init__(self, index: ReplayIndex, end: int) -> None:
+        histories = index.histories
+        self.positions: Mapping[Any, Any] = _Versioned(histories["positions"], end)
+        self.proposals: Mapping[Any, Any] = _Versioned(histories["proposals"], end)
+        self.meeting_proposals: Mapping[Any, Any] = _Versioned(
+            histories["meeting_proposals"], end
+        )
+        self.meetings: Mapping[Any, Any] = _Versioned(histories["meetings"], end)
+        self.agreements: Mapping[Any, Any] = _Versioned(histories["agreements"], end)
+        self.deadlines: Mapping[Any, Any] = _Versioned(histories["deadlines"], end)
+        self.exchanges: Mapping[Any, Any] = _Versioned(histories["exchanges"], end)
+        self.figures: Mapping[Any, Any] = _Versioned(histories["figures"], end)
+        self.swaps: Sequence[Any] = _Prefix(
+            index.draft.swaps, bisect_left(index.swap_positions, end)
+        )
+        self.custom: Mapping[str, Mapping[str, Any]] = {
+            name: _Versioned(history, end)
+            for name, history in index.custom_histories.items()
+            if bisect_left(history.first, end)
+        }
+
+
+_TABLES = (
+    "positions",
+    "proposals",
+    "meeting_proposals",
+    "meetings",
+    "agreements",
+    "deadlines",
+    "exchanges",
+    "figures",
+)
+
+
+class ReplayIndex:
+    """A fold of events in valid-time order that remembers every version.
+
+    ``extend`` folds more events on (they must come after every event folded so
+    far); ``state(end, ...)`` is the state after the first ``end`` events.
+    """
+
+    def __init__(self, registry: EventRegistry) -> None:
+        self.registry = registry
+        self.clock = [0]
+        self.histories = {name: _History() for name in _TABLES}
+        self.custom_histories: dict[str, _History] = {}
+        self.events: list[Event] = []
+        self.position_of: dict[str, int] = {}
+        draft = StateDraft()
+        for name in _TABLES:
+            setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
+        draft.swaps = _RecordingList(self.clock)
+        draft.table_factory = self._custom_table
+        self.draft = draft
+        self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
+
+    @property
+    def swap_positions(self) -> list[int]:
+        """The fold position of each swap."""
+        swaps = self.draft.swaps
+        assert isinstance(swaps, _RecordingList)  # noqa: S101 - set in __init__
+        return swaps.positions
+
+    def _custom_table(self, name: str) -> dict[str, Any]:
+        history = self.custom_histories.setdefault(name, _History())
+        return _RecordingTable(history, self.clock)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Fold ``events`` on, in the order given; on error undo them and re-raise."""
+        start = len(self.events)
+        self.clock[0] = start
+        try:
+            apply_events(self.draft, events, self.registry, applied=self._applied)
+        except BaseException:
+            self.rewind(start)
+            raise
+
+    def _applied(self, event: Event) -> None:
+        self.position_of[event.id] = len(self.events)
+        self.events.append(event)
+        self.clock[0] = len(self.events)
+
+    def rewind(self, position: int) -> None:
+        """Forget every event from fold position ``position`` on."""
+        for name in _TABLES:
+            table = getattr(self.draft, name)
+            table.rewind(position)
+        for name in list(self.draft.custom):
+            table = self.draft.custom[name]
+            if isinstance(table, _RecordingTable):
+                table.rewind(position)
+        swaps = self.draft.swaps
+        assert isinstance(swaps, _RecordingList)  # noqa: S101 - set in __init__
+        swaps.rewind(position)
+        while len(self.events) > position:
+            event = self.events.pop()
+            del self.position_of[event.id]
+            del self.draft.events[event.id]
+
+    def state(
+        self, end: int, *, as_of: date | None, reading: Reading = Reading.SURELY
+    ) -> NegotiationState:
+        """The state after the first ``end`` events, as of ``as_of``."""
+        return state_from_tables(
+            _Tables(self, end),
+            _Events(self, end),
+            as_of=as_of,
+            reading=reading,
+            origin=(self, end),
+        )
+
+    def changed(self, table: str, start: int, stop: int) -> set[Any]:
+        """Keys of ``table`` (or a custom collection) written in ``[start, stop)``."""
+        history = self.histories.get(table) or self.custom_histories.get(table)
+        return set() if history is None else history.keys_changed(start, stop)
+
+    def dated(self, table: str, first: date, last: date) -> set[Any]:
+        """Deadlines or proposed meetings whose status may change between two days.
+
+        Those whose expiry (or window) ends on a day from ``first`` up to ``last``.
+        """
+        cached = self._dated.get(table)
+        if cached is None or cached[0] != len(self.events):
+            ends = []
+            for key, entry in dict.items(getattr(self.draft, table)):
+                span = entry[0].expires if table == "deadlines" else entry[0].window
+                if span is not None and span.latest is not None:
+                    ends.append((span.latest.toordinal(), key))
+            ends.sort()
+            cached = self._dated[table] = (len(self.events), ends)
+        ends = cached[1]
+        low = bisect_left(ends, (first.toordinal(),))
+        high = bisect_left(ends, (last.toordinal() + 1,))
+        return {key for _, key in ends[low:high]}
+
+    def swaps_between(self, start: int, stop: int) -> Sequence[Any]:
+        """The swap events folded at positions ``start <= p < stop``."""
+        positions = self.swap_positions
+        low, high = bisect_left(positions, start), bisect_left(positions, stop)
+        return self.draft.swaps[low:high]
+
+
+def build_index(events: Iterable[Event], registry: EventRegistry) -> ReplayIndex:
+    """Fold ``events`` (in valid-time order) into a new index."""
+    index = ReplayIndex(registry)
+    index.extend(events)
+    return index

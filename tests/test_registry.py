@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+
+import negstate as ns
+
+SOURCE = ns.Source(title="Sanctions announced", outlet="Wire")
+
+
+@attrs.frozen(kw_only=True)
+class SanctionsImposed(ns.Event):
+    """A user-defined event type: sanctions on a party."""
+
+    by: str
+    against: str
+    measures: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class SanctionsRegime:
+    """A user-defined record kept in the state's custom collections."""
+
+    by: str
+    against: str
+    measures: tuple[str, ...]
+    events: tuple[str, ...]
+
+
+def impose(draft: ns.StateDraft, event: SanctionsImposed) -> None:
+    regimes = draft.collection("sanctions")
+    key = f"{event.by}-{event.against}"
+    earlier = regimes.get(key)
+    measures = (*earlier.measures, *event.measures) if earlier else event.measures
+    events = (*earlier.events, event.id) if earlier else (event.id,)
+    regimes[key] = SanctionsRegime(
+        by=event.by, against=event.against, measures=measures, events=events
+    )
+
+
+REGISTRY = ns.BUILTIN_EVENTS.with_event(
+    SanctionsImposed, impose, tag="example.SanctionsImposed"
+)
+
+
+def sanctions(event_id: str, day: str, measure: str) -> SanctionsImposed:
+    return SanctionsImposed(
+        id=event_id,
+        occurred=day,
+        sources=SOURCE,
+        by="US",
+        against="RU",
+        measures=(measure,),
+    )
+
+
+class TestUserDefinedTypes:
+    """A user's event type works wherever a built-in one does."""
+
+    def test_log_replay_diff_explain(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path, registry=REGISTRY) as log:
+            log.append_many(
+                [
+                    sanctions("s1", "2025-08-01", "banks"),
+                    sanctions("s2", "2025-09-03", "oil buyers"),
+                ]
+            )
+        assert '"type":"example.SanctionsImposed"' in path.read_text()
+        with ns.open_log(path, registry=REGISTRY) as log:
+            august = ns.state_at(log, on="2025-08-31")
+            september = ns.state_at(log, on="2025-09-30")
+        assert september.custom["sanctions"]["US-RU"].measures == (
+            "banks",
+            "oil buyers",
+        )
+        (change,) = ns.diff(august, september)
+        assert (change.path, change.fields, change.events) == (
+            "custom/sanctions/US-RU",
+            ("measures", "events"),
+            ("s2",),
+        )
+        assert ns.explain(september, "custom/sanctions/US-RU").event_ids == ("s1", "s2")
+
+    def test_state_json_round_trip(self) -> None:
+        converter = ns.make_converter(REGISTRY)
+        state = ns.state_at([sanctions("s1", "2025-08-01", "banks")], registry=REGISTRY)
+        plain = json.loads(json.dumps(converter.unstructure(state)))
+        assert plain["custom"]["sanctions"]["US-RU"]["measures"] == ["banks"]
+        assert plain["events"][0]["type"] == "example.SanctionsImposed"
+
+    def test_unknown_to_the_default_registry(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path, registry=REGISTRY) as log:
+            log.append(sanctions("s1", "2025-08-01", "banks"))
+        with (
+            ns.open_log(path) as log,
+            pytest.raises(
+                ns.LogFormatError, match="unknown event type 'example.SanctionsImposed'"
+            ),
+        ):
+            list(log)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [
+            (
+                lambda: REGISTRY.with_event(SanctionsImposed, impose),
+                "registered already",
+            ),
+            (
+                lambda: ns.BUILTIN_EVENTS.with_event(dict, impose),
+                "not an Event subclass",
+            ),  # type: ignore[arg-type]
+            (
+                lambda: ns.BUILTIN_EVENTS.with_event(
+                    SanctionsImposed, impose, tag="ProposalMade"
+                ),
+                "is taken",
+            ),
+            (
+                lambda: ns.BUILTIN_EVENTS.with_event(
+                    SanctionsImposed, impose, tag="9lives"
+                ),
+                "not a valid tag",
+            ),
+            (
+                lambda: ns.BUILTIN_EVENTS.with_event(SanctionsImposed, "impose"),
+                "not callable",
+            ),  # type: ignore[arg-type]
+        ],
+    )
+    def test_registration_errors(self, call: object, message: str) -> None:
+        with pytest.raises(ns.RegistryError, match=message):
+            call()  # type: ignore[operator]
+
+    def test_builtin_types_use_the_same_table(self) -> None:
+        assert ns.BUILTIN_EVENTS.kind_of(ns.ProposalMade).tag == "ProposalMade"  # type: ignore[union-attr]
+        assert set(REGISTRY.event_types) - set(ns.BUILTIN_EVENTS.event_types) == {
+            SanctionsImposed
+        }
+        assert ns.EventRetracted in ns.BUILTIN_EVENTS.revisers
