@@ -5,7 +5,7 @@ import random
 import sqlite3
 import warnings
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import negstate as ns
 from negstate.serialization import decode_event
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
-from tests.strategies import event_streams
+from tests.strategies import days_in_streams, event_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite")
@@ -308,8 +308,11 @@ class TestTornTail:
             intact.replace(b'"by":"RU"', b'"by":"UA"')
             + intact.splitlines(keepends=True)[-1]
         )
-        with pytest.raises(ns.IntegrityError, match=r"log.jsonl:3"):
-            ns.open_log(path)
+        with (
+            ns.open_log(path) as log,
+            pytest.raises(ns.IntegrityError, match=r"log.jsonl:3"),
+        ):
+            ns.state_at(log)
 
 
 class TestTampering:
@@ -499,3 +502,61 @@ class TestCheckpoints:
             pending = [e for e in pending if e not in batch]
             for day in days:
                 assert ns.state_at(log, on=day) == ns.state_at(list(recorded), on=day)
+
+
+class TestReadOnly:
+    """A log opened read-only changes nothing, not even a torn tail."""
+
+    def test_refuses_appends_and_leaves_a_torn_tail(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+        torn = path.read_bytes() + b'{"seq":2'
+        path.write_bytes(torn)
+        with ns.open_log(path, read_only=True) as log:
+            assert [r.event.id for r in log] == ["p"]
+            with pytest.raises(ns.NegstateError, match="read-only"):
+                log.append(answer("r", "RU"))
+        assert path.read_bytes() == torn
+        assert not list(tmp_path.glob("*.torn-*"))
+
+    def test_never_creates_a_file(self, tmp_path: Path) -> None:
+        with pytest.raises(ns.NegstateError, match="no log at this path"):
+            ns.open_log(tmp_path / "missing.sqlite", read_only=True)
+
+
+class TestSavedIndex:
+    """An SQLite log keeps its checkpoint index; fresh readers answer from it."""
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(event_streams(), st.lists(days_in_streams(), min_size=1, max_size=4))
+    def test_saved_states_are_replayed_states(
+        self, tmp_path: Path, events: list[ns.Event], days: list[date]
+    ) -> None:
+        """The state on any day read from the saved index equals a replay."""
+        path = tmp_path / "saved.sqlite"
+        path.unlink(missing_ok=True)
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            for day in [*days, None]:
+                saved = log.saved_state_at(day)
+                assert saved == ns.state_at(events, on=day)
+
+    def test_an_append_makes_it_stale(self, tmp_path: Path) -> None:
+        path = tmp_path / "saved.sqlite"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+            log.save_index()
+            assert log.saved_state_at("2025-03-02") is not None
+            log.append(answer("r", "RU"))
+            assert log.saved_state_at("2025-03-12") is None
+
+    def test_other_backends_keep_none(self, tmp_path: Path) -> None:
+        with ns.open_log(tmp_path / "log.jsonl") as log:
+            log.append(proposal())
+            assert not log.save_index()
+            assert log.saved_state_at("2025-03-02") is None

@@ -13,6 +13,7 @@ and the caller falls back to the strict decoder, whose error names the field.
 
 from __future__ import annotations
 
+import sys
 import typing
 from collections.abc import Callable
 from datetime import date
@@ -78,7 +79,7 @@ class FastDecoder:
 
     def _shared_value(self, kind: type, raw: Any) -> Any:  # noqa: ANN401
         """One instance per distinct raw value of an attrs value class."""
-        key = (kind, _freeze(raw))
+        key = (kind, tuple(raw.items()) if kind in _FLAT else _two_levels(raw))
         found = self._shared.get(key)
         if found is None:
             found = self._shared[key] = self._for_class(kind)(raw)
@@ -103,7 +104,7 @@ class FastDecoder:
             members = {member.value: member for member in annotation}
             return members.__getitem__
         if annotation is Event:
-            return lambda raw: self.decode(raw)
+            return self.decode
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004
             item = self._for_type(args[0])
             if args[0] is str:
@@ -119,21 +120,47 @@ class FastDecoder:
         converter = self._converter
         return lambda raw: converter.structure(raw, annotation)
 
+    def _snippet(self, annotation: Any, value: str, names: dict[str, Any]) -> str:  # noqa: ANN401
+        """Python code that decodes ``value`` (an expression) as ``annotation``.
+
+        Common types are decoded inline; others call a decoder from ``names``.
+        """
+        args = typing.get_args(annotation)
+        if annotation is str:
+            return f"_intern({value})"
+        if annotation is FuzzyDate:
+            return f"(_dates.get({value}) or _fuzzy({value}))"
+        if typing.get_origin(annotation) is tuple and args == (str, Ellipsis):
+            return f"tuple(map(_intern, {value}))"
+        if typing.get_origin(annotation) in {typing.Union, _UnionType}:
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) == 1 and len(args) == 2:  # noqa: PLR2004
+                decoded = self._snippet(inner[0], value, names)
+                return f"(None if {value} is None else {decoded})"
+        name = f"decoder_{len(names)}"
+        names[name] = self._for_type(annotation)
+        return f"{name}({value})"
+
     def _for_class(self, cls: type) -> Decode:
         """A decoder that builds ``cls`` from a dict without running its checks."""
         built = self._building.get(cls)
         if built is not None:
             return built
         fields = attrs.fields(attrs.resolve_types(cls))
-        names: dict[str, Any] = {"_new": _new, "_set": _set, "cls": cls}
+        names: dict[str, Any] = {
+            "_new": _new,
+            "_set": _set,
+            "cls": cls,
+            "_intern": sys.intern,
+            "_dates": self._dates,
+            "_fuzzy": self._fuzzy,
+        }
         lines = [f"def decode_{cls.__name__}(raw):", "    obj = _new(cls)"]
         for field in fields:
             if not field.init:
                 continue
-            decode = self._for_type(field.type)
-            names[f"decode_{field.name}"] = decode
             if field.default is attrs.NOTHING:
-                value = f"decode_{field.name}(raw[{field.name!r}])"
+                value = self._snippet(field.type, f"raw[{field.name!r}]", names)
             else:
                 default = field.default
                 if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
@@ -142,19 +169,22 @@ class FastDecoder:
                 else:
                     names[f"default_{field.name}"] = default
                     fallback = f"default_{field.name}"
-                value = (
-                    f"decode_{field.name}(raw[{field.name!r}]) "
-                    f"if {field.name!r} in raw else {fallback}"
-                )
+                lines.append(f"    value = raw.get({field.name!r}, _missing)")
+                decoded = self._snippet(field.type, "value", names)
+                value = f"{fallback} if value is _missing else {decoded}"
             lines.append(f"    _set(obj, {field.name!r}, {value})")
         lines.append("    return obj")
+        names["_missing"] = _MISSING
         exec("\n".join(lines), names)  # noqa: S102 - generated from attrs fields
         decoder: Decode = names[f"decode_{cls.__name__}"]
         self._building[cls] = decoder
         return decoder
 
 
+_MISSING = object()
 _UnionType = type(int | None)
+_FLAT = frozenset({Source, Quantity})
+"""Value classes whose stored form holds only strings, numbers and nulls."""
 
 
 def _exactly(kind: type) -> Decode:
@@ -166,11 +196,16 @@ def _exactly(kind: type) -> Decode:
     return decode
 
 
-def _freeze(raw: Any) -> Any:  # noqa: ANN401
-    """A hashable form of decoded JSON, for sharing equal values."""
-    if isinstance(raw, dict):
-        return tuple((key, _freeze(value)) for key, value in raw.items())
-    if isinstance(raw, list):
-        return tuple(_freeze(value) for value in raw)
-    return raw
-
+def _two_levels(raw: dict[str, Any]) -> Any:  # noqa: ANN401
+    """A hashable key for a dict whose values are scalars, lists or flat dicts."""
+    return tuple(
+        (
+            key,
+            tuple(value)
+            if type(value) is list
+            else tuple(value.items())
+            if type(value) is dict
+            else value,
+        )
+        for key, value in raw.items()
+    )

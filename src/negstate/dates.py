@@ -22,9 +22,12 @@ import attrs
 
 from negstate.errors import FuzzyDateError
 
-__all__ = ["MONTH_PARTS", "FuzzyDate", "MonthPart", "parse_day"]
+__all__ = ["MONTH_PARTS", "OPEN_END", "FuzzyDate", "MonthPart", "parse_day"]
 
 MonthPart = Literal["early", "mid", "late"]
+
+OPEN_END: Final = date.max.toordinal() + 1
+"""The ordinal that stands for an open end: after every real day."""
 
 MONTH_PARTS: Final[dict[str, tuple[int, int | None]]] = {
     "early": (1, 10),
@@ -130,6 +133,17 @@ class FuzzyDate:
 
     earliest: date | None
     latest: date | None = attrs.field(validator=_check_bounds)
+    first_ordinal: int = attrs.field(init=False, eq=False, repr=False)
+    """``earliest`` as a day ordinal; 0 when the start is open."""
+    last_ordinal: int = attrs.field(init=False, eq=False, repr=False)
+    """``latest`` as a day ordinal; a day past ``date.max`` when the end is open."""
+
+    def __attrs_post_init__(self) -> None:
+        earliest, latest = self.earliest, self.latest
+        first = 0 if earliest is None else earliest.toordinal()
+        last = OPEN_END if latest is None else latest.toordinal()
+        object.__setattr__(self, "first_ordinal", first)
+        object.__setattr__(self, "last_ordinal", last)
 
     # -- construction -------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from itertools import islice
-from typing import Any, overload
+from typing import Any, Final, overload
 
 from negstate.events import Event
 from negstate.reducers import apply_events
@@ -34,7 +34,7 @@ from negstate.state import (
     state_from_tables,
 )
 
-__all__ = ["ReplayIndex"]
+__all__ = ["TABLES", "ReplayIndex", "build_index"]
 
 
 class _History:
@@ -246,7 +246,7 @@ class _Tables:
         }
 
 
-_TABLES = (
+TABLES: Final = (
     "positions",
     "proposals",
     "meeting_proposals",
@@ -268,12 +268,12 @@ class ReplayIndex:
     def __init__(self, registry: EventRegistry) -> None:
         self.registry = registry
         self.clock = [0]
-        self.histories = {name: _History() for name in _TABLES}
+        self.histories = {name: _History() for name in TABLES}
         self.custom_histories: dict[str, _History] = {}
         self.events: list[Event] = []
         self.position_of: dict[str, int] = {}
         draft = StateDraft()
-        for name in _TABLES:
+        for name in TABLES:
             setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
         draft.swaps = _RecordingList(self.clock)
         draft.table_factory = self._custom_table
@@ -311,7 +311,7 @@ class ReplayIndex:
 
     def rewind(self, position: int) -> None:
         """Forget every event from fold position ``position`` on."""
-        for name in _TABLES:
+        for name in TABLES:
             table = getattr(self.draft, name)
             table.rewind(position)
         for name in list(self.draft.custom):

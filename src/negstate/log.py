@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Protocol, Self
+from typing import Any, Final, Protocol, Self
 
 import attrs
 import cattrs
 
+from negstate._fastdecode import FastDecoder
 from negstate.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -33,18 +34,20 @@ from negstate.errors import (
 from negstate.events import Event
 from negstate.records import (
     GENESIS,
+    BulkRecords,
     Record,
     StoredRecord,
     canonical_event,
+    check_bulk,
     check_chain,
     decode_record,
     encode_record,
 )
-from negstate._fastdecode import FastDecoder
 from negstate.reducers import BUILTIN_EVENTS, paused_gc
 from negstate.registry import EventRegistry
 from negstate.replay import Timeline, build_timeline, day_of
 from negstate.serialization import SCHEMA_VERSION, make_converter
+from negstate.state import NegotiationState
 from negstate.stores.jsonl import JsonLinesStorage
 from negstate.stores.sqlite import SqliteStorage
 
@@ -85,6 +88,13 @@ class Storage(Protocol):
 
     def read(self, start: int = 1, stop: int | None = None) -> Iterator[StoredRecord]:
         """Stored records with ``start <= seq < stop``, in sequence order."""
+        ...
+
+    def read_bulk(self, start: int, stop: int, previous_hash: str) -> BulkRecords:
+        """Records ``start <= seq < stop`` as raw parts, for fast loading.
+
+        Hashes and chain are checked; raises IntegrityError where one is broken.
+        """
         ...
 
     def read_fresh(self) -> Iterator[StoredRecord]:
@@ -151,6 +161,17 @@ class MemoryStorage:
         """Every record held."""
         return iter(list(self._records))
 
+    def read_bulk(self, start: int, stop: int, previous_hash: str) -> BulkRecords:
+        """Records ``start <= seq < stop``, checked like any other backend's."""
+        records = list(self.read(start, stop))
+        return check_bulk(
+            [record.body.encode() for record in records],
+            [record.hash.encode() for record in records],
+            first_seq=max(start, 1),
+            previous_hash=previous_hash,
+            place=lambda seq: f":memory:: record {seq}",
+        )
+
     def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:  # noqa: ARG002
         """Keep ``records``."""
         self._records.extend(records)
@@ -215,8 +236,10 @@ class EventLog:
         registry: EventRegistry = BUILTIN_EVENTS,
         converter: cattrs.Converter | None = None,
         clock: Callable[[], datetime] = utc_now,
+        read_only: bool = False,
     ) -> None:
         self._storage: Storage = MemoryStorage() if storage is None else storage
+        self._read_only = read_only
         self._registry = registry
         self._converter = converter or make_converter(registry)
         self._clock = clock
@@ -281,67 +304,68 @@ class EventLog:
                 self._tail = next(self._storage.read(stored_count, stored_count + 1))
             self._count = stored_count
             return
-        fresh = list(self._storage.read(self._count + 1))
+        previous_hash = GENESIS if self._tail is None else self._tail.hash
         if self._events is not None:
-            self._load(fresh, self._tail)
-        elif fresh:
-            for stored in fresh:
-                check_chain(self._tail, stored, where=self._storage.place(stored))
-                self._tail = stored
-        if fresh:
-            self._tail = fresh[-1]
-            self._count = fresh[-1].seq
+            self._load(self._count + 1, stored_count + 1, previous_hash)
+        else:
+            self._storage.read_bulk(self._count + 1, stored_count + 1, previous_hash)
+        self._tail = next(self._storage.read(stored_count, stored_count + 1))
+        self._count = stored_count
         self._timelines.clear()
 
-    def _load(self, stored: list[StoredRecord], previous: StoredRecord | None) -> None:
-        """Decode ``stored`` (chain-checked from ``previous``) and keep their events.
+    def _load(self, start: int, stop: int, previous_hash: str) -> None:
+        """Decode records ``start <= seq < stop`` and keep their events.
 
-        Their hashes were checked as they were read, so the fast decoder may trust
-        them; anything it does not expect is decoded again strictly, so an error
-        names the record and field.
+        Hashes and chain are checked in bulk; the checked records are decoded by
+        the fast decoder, and anything it does not expect is decoded again strictly
+        so that an error names the record and field.
         """
-        place = self._storage.place
-        for record in stored:
-            check_chain(previous, record, where=place(record))
-            previous = record
+        bulk = self._storage.read_bulk(start, stop, previous_hash)
+        events = self._events
+        recorded = self._recorded
+        assert events is not None  # noqa: S101 - called once loading started
+        assert recorded is not None  # noqa: S101 - called once loading started
+        ids = self._ids
         with paused_gc():
             try:
-                raws = json.loads(
-                    "[" + ",".join(record.event_text() for record in stored) + "]"
-                )
+                raws: list[Any] = json.loads(b"[" + b",".join(bulk.events) + b"]")
             except ValueError:
-                raws = [None] * len(stored)
+                raws = [None] * len(bulk.events)
             decode = self._fast.decode
-            events = self._events
-            recorded = self._recorded
-            ids = self._ids
             moments: dict[str, datetime] = {}
-            assert events is not None  # noqa: S101 - called once loading started
-            assert recorded is not None  # noqa: S101 - called once loading started
-            for record, raw in zip(stored, raws, strict=True):
+            for offset, (raw, version, when) in enumerate(
+                zip(raws, bulk.schema_versions, bulk.recorded_at, strict=True)
+            ):
                 event = None
-                if raw is not None and record.schema_version == SCHEMA_VERSION:
+                if raw is not None and version == SCHEMA_VERSION:
                     try:
                         event = decode(raw)
                     except Exception:  # noqa: BLE001 - the strict decoder reports it
                         event = None
                 if event is None:
-                    event = decode_record(
-                        record, self._converter, self._registry, where=place(record)
-                    ).event
-                moment = moments.get(record.recorded_at)
+                    event = self._strict(start + offset).event
+                moment = moments.get(when)
                 if moment is None:
-                    moment = moments[record.recorded_at] = _moment(record, place)
+                    moment = moments[when] = datetime.fromisoformat(when)
                 ids[event.id] = len(events)
                 events.append(event)
                 recorded.append(moment)
+
+    def _strict(self, seq: int) -> Record:
+        """Decode record ``seq`` with every check, for its precise error."""
+        return self._decode(next(self._storage.read(seq, seq + 1)))
 
     def _all(self) -> list[Event]:
         """Every event, decoded once and then kept up to date by appends."""
         if self._events is None:
             self._events, self._recorded, self._ids = [], [], {}
-            with self._storage.reading():
-                self._load(list(self._storage.read(1, self._count + 1)), None)
+            try:
+                with self._storage.reading():
+                    self._load(1, self._count + 1, GENESIS)
+            except BaseException:
+                self._events = self._recorded = None
+                self._ids = {}
+                raise
         return self._events
 
     def refresh(self) -> None:
@@ -467,6 +491,12 @@ class EventLog:
         is written.  With ``expected_seq`` (the last sequence number the caller saw),
         a log that another writer has moved on raises ConcurrencyError.
         """
+        if self._read_only:
+            raise NegstateError(
+                "the log was opened read-only",
+                where=self.location,
+                hint="open it without read_only=True to append",
+            )
         batch = list(events)
         for event in batch:
             if not isinstance(event, Event):
@@ -516,8 +546,7 @@ class EventLog:
         return list(fresh.values())
 
     def _check_folds(self, fresh: list[Event]) -> Timeline:
-        """The timeline of the log plus ``fresh``; raises the fold's error if the
-        events cannot be replayed.
+        """The timeline of the log plus ``fresh``, or the fold's error.
 
         New events that all come after everything in valid time are folded onto
         the cached timeline's checkpoint index; anything else rebuilds it.
@@ -569,6 +598,58 @@ class EventLog:
         self._tail = stored[-1]
         self._count = stored[-1].seq
         return written
+
+    # -- the saved checkpoint index ------------------------------------------------
+
+    def save_index(self) -> bool:
+        """Keep the checkpoint index in the log's file (SQLite logs only).
+
+        A fresh process can then answer :meth:`saved_state_at` without replaying the
+        log, until the next append makes the saved index stale.  Returns whether
+        the index was kept (False for other backends, and for logs whose states
+        hold records of user-defined reducers).
+        """
+        save = getattr(self._storage, "save_index", None)
+        if save is None or self._read_only:
+            return False
+        with self._storage.writing():
+            self._catch_up()
+            timeline = self.timeline()
+            index = timeline.checkpoint_index()
+            kept: bool = save(index, timeline.events, timeline.latest, self._head())
+            return kept
+
+    def saved_state_at(self, on: date | str | None = None) -> NegotiationState | None:
+        """The state on day ``on`` read from the saved checkpoint index, or None.
+
+        None when the backend keeps no index or the index is older than the log's
+        last record.  The state reads its records from this open log as they are
+        used: use it before closing the log.  It is read the surely way, as known
+        now.
+        """
+        load = getattr(self._storage, "index_state", None)
+        if load is None:
+            return None
+        with self._storage.reading():
+            self._catch_up()
+        state: NegotiationState | None = load(
+            self._head(), None if on is None else day_of(on), self._event_by_id
+        )
+        return state
+
+    def _head(self) -> tuple[int, str]:
+        return (self._count, GENESIS if self._tail is None else self._tail.hash)
+
+    def _event_by_id(self, event_id: str) -> Event:
+        record_of = getattr(self._storage, "record_of", None)
+        stored = None if record_of is None else record_of(event_id)
+        if stored is None:
+            raise LogFormatError(
+                f"the saved index names event {event_id!r}, which the log lacks",
+                where=self.location,
+                hint="save the index again with negstate index",
+            )
+        return self._decode(stored).event
 
     def sync(self) -> None:
         """Make every appended record durable (for logs opened with ``fsync=False``)."""
@@ -645,6 +726,7 @@ def open_log(
     registry: EventRegistry = BUILTIN_EVENTS,
     fsync: bool = True,
     create: bool = True,
+    read_only: bool = False,
     lock_timeout: float = 30.0,
     clock: Callable[[], datetime] = utc_now,
 ) -> EventLog:
@@ -653,18 +735,22 @@ def open_log(
     ``.sqlite``, ``.sqlite3`` and ``.db`` open SQLite; anything else (``.jsonl`` by
     convention) JSON Lines.  Every append is fsync'ed before it returns; for a bulk
     import pass ``fsync=False`` and call :meth:`EventLog.sync` at the end.  With
-    ``create=False`` a missing file is an error.
+    ``create=False`` a missing file is an error.  With ``read_only=True`` the log
+    is never changed: appends are refused and a write cut short by a crash is left
+    where it is (and not read) instead of being moved aside.
     """
     location = Path(path)
-    if not create and not location.exists():
+    if (read_only or not create) and not location.exists():
         raise NegstateError(
             "no log at this path",
             where=str(location),
             hint="check the path, or create the log with negstate init",
         )
-    storage = _storage_for(location, fsync=fsync, lock_timeout=lock_timeout)
+    storage = _storage_for(
+        location, fsync=fsync, lock_timeout=lock_timeout, repair=not read_only
+    )
     try:
-        return EventLog(storage, registry=registry, clock=clock)
+        return EventLog(storage, registry=registry, clock=clock, read_only=read_only)
     except BaseException:
         storage.close()
         raise

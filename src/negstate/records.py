@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -39,13 +40,16 @@ from negstate.serialization import (
 
 __all__ = [
     "GENESIS",
+    "BulkRecords",
     "Record",
     "StoredRecord",
     "canonical_event",
+    "check_bulk",
     "check_chain",
     "decode_record",
     "encode_record",
     "parse_line",
+    "split_line",
 ]
 
 GENESIS: Final = "0" * 64
@@ -57,6 +61,79 @@ _HEAD = re.compile(
 )
 _TAIL = re.compile(r',"hash":"([0-9a-f]{64})"\}')
 _TAIL_LENGTH: Final = len(',"hash":""}') + 64
+_HEAD_BYTES = re.compile(_HEAD.pattern.encode())
+_TAIL_BYTES = re.compile(_TAIL.pattern.encode())
+
+
+@attrs.frozen
+class BulkRecords:
+    """Many records checked at once, kept as the raw parts a loader needs."""
+
+    recorded_at: list[str]
+    schema_versions: list[int]
+    events: list[bytes]
+    """Each record's event as JSON bytes."""
+    last_hash: str
+
+
+def check_bulk(
+    bodies: list[bytes],
+    hashes: list[bytes],
+    *,
+    first_seq: int,
+    previous_hash: str,
+    place: Callable[[int], str],
+) -> BulkRecords:
+    """Check a run of records' hashes and chain without building an object each.
+
+    ``bodies`` are canonical record bytes and ``hashes`` their stored hex digests;
+    ``place(seq)`` names a record's place for the error.  Raises IntegrityError at
+    the first record that is altered, out of order or off the chain.
+    """
+    recorded_at: list[str] = []
+    versions: list[int] = []
+    events: list[bytes] = []
+    prev = previous_hash.encode()
+    head_match = _HEAD_BYTES.match
+    for offset, (body, digest) in enumerate(zip(bodies, hashes, strict=True)):
+        seq = first_seq + offset
+        head = head_match(body)
+        if head is None:
+            raise IntegrityError(
+                "not a negstate record (its frame of seq, times, hashes is broken)",
+                where=place(seq),
+                hint="restore the line from a backup or git; run 'negstate verify'",
+            )
+        if hashlib.sha256(body).hexdigest().encode() != digest:
+            raise IntegrityError(
+                f"record {seq} was altered (its hash does not match its content)",
+                where=place(seq),
+                hint="restore the line from a backup or git; never edit a log by hand",
+            )
+        if int(head.group(1)) != seq or head.group(5) != prev:
+            raise IntegrityError(
+                f"record {int(head.group(1))} is not record {seq} of the chain "
+                "(records missing, repeated, reordered or altered before it)",
+                where=place(seq),
+                hint="restore the log from a backup or git",
+            )
+        prev = digest
+        recorded_at.append(head.group(2).decode())
+        versions.append(int(head.group(3)))
+        events.append(body[head.end() : -1])
+    return BulkRecords(recorded_at, versions, events, prev.decode())
+
+
+def split_line(line: bytes) -> tuple[bytes, bytes] | None:
+    """A stored line's canonical body and hash digest, or None if not framed."""
+    tail = (
+        _TAIL_BYTES.fullmatch(line, len(line) - _TAIL_LENGTH)
+        if len(line) > _TAIL_LENGTH
+        else None
+    )
+    if tail is None:
+        return None
+    return line[: len(line) - _TAIL_LENGTH] + b"}", tail.group(1)
 
 
 @attrs.frozen(kw_only=True)

@@ -12,6 +12,7 @@ import contextlib
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from typing import Any
 
 from negstate.errors import (
     DuplicateEventError,
@@ -168,66 +169,69 @@ def _answer(
     return proposal if table is draft.proposals else None
 
 
+def _countered(draft: StateDraft, event: ProposalMade, target: str) -> Any:  # noqa: ANN401
+    """The entry of the proposal ``event`` counters, checked like an answer."""
+    countered = draft.proposals.get(target)
+    if countered is None:
+        raise _unknown(event, target, "proposal")
+    _check_answer(
+        event,
+        target=target,
+        by=event.proposer,
+        proposer=countered[0].proposer,
+        addressees=countered[0].addressees,
+        withdrawn=countered[2],
+    )
+    return countered
+
+
+def _superseded(draft: StateDraft, event: ProposalMade, target: str) -> Any:  # noqa: ANN401
+    """The entry of the proposal ``event`` supersedes: the proposer's, still live."""
+    superseded = draft.proposals.get(target)
+    if superseded is None:
+        raise _unknown(event, target, "proposal")
+    if superseded[0].proposer != event.proposer:
+        raise ImpossibleEventError(
+            f"supersedes {target!r}, which {superseded[0].proposer!r} made, not "
+            f"{event.proposer!r}",
+            event_id=event.id,
+            hint="a party can only supersede its own proposals; use counters=",
+        )
+    if superseded[2] is not None or superseded[3] is not None:
+        state = "withdrawn" if superseded[2] is not None else "superseded"
+        raise ImpossibleEventError(
+            f"supersedes {target!r}, which is already {state}",
+            event_id=event.id,
+            hint="supersede the newest version of the proposal",
+        )
+    return superseded
+
+
 def proposal_made(draft: StateDraft, event: ProposalMade) -> None:
     """Open a proposal; mark what it counters or supersedes; the proposer backs it."""
     proposals = draft.proposals
-    if event.counters is None and event.supersedes is None:
-        proposals[event.id] = (event, (), None, None)
-        if event.claimed_by is None:
-            draft.positions[event.proposer, event.issue] = (event, ())
-        else:
-            set_position(draft, event, event.proposer, event.issue, event.claimed_by)
-        return
-    countered = superseded = None
-    if event.counters is not None:
-        countered = proposals.get(event.counters)
-        if countered is None:
-            raise _unknown(event, event.counters, "proposal")
-        _check_answer(
-            event,
-            target=event.counters,
-            by=event.proposer,
-            proposer=countered[0].proposer,
-            addressees=countered[0].addressees,
-            withdrawn=countered[2],
-        )
-    if event.supersedes is not None:
-        superseded = proposals.get(event.supersedes)
-        if superseded is None:
-            raise _unknown(event, event.supersedes, "proposal")
-        if superseded[0].proposer != event.proposer:
-            raise ImpossibleEventError(
-                f"supersedes {event.supersedes!r}, which {superseded[0].proposer!r} "
-                f"made, not {event.proposer!r}",
-                event_id=event.id,
-                hint="a party can only supersede its own proposals; use counters=",
+    if event.counters is not None or event.supersedes is not None:
+        countered = superseded = None
+        if event.counters is not None:
+            countered = _countered(draft, event, event.counters)
+        if event.supersedes is not None:
+            superseded = _superseded(draft, event, event.supersedes)
+        if countered is not None:
+            proposal, answers, withdrawn, superseded_by = countered
+            proposals[proposal.id] = (
+                proposal,
+                _with_answer(answers, (event.proposer, _COUNTERED, event.id)),
+                withdrawn,
+                superseded_by,
             )
-        if superseded[2] is not None or superseded[3] is not None:
-            state = "withdrawn" if superseded[2] is not None else "superseded"
-            raise ImpossibleEventError(
-                f"supersedes {event.supersedes!r}, which is already {state}",
-                event_id=event.id,
-                hint="supersede the newest version of the proposal",
-            )
-    if countered is not None:
-        proposal, answers, withdrawn, superseded_by = countered
-        proposals[proposal.id] = (
-            proposal,
-            _with_answer(answers, (event.proposer, _COUNTERED, event.id)),
-            withdrawn,
-            superseded_by,
-        )
-    if superseded is not None:
-        proposal, answers, withdrawn, _ = superseded
-        proposals[proposal.id] = (proposal, answers, withdrawn, event.id)
+        if superseded is not None:
+            proposal, answers, withdrawn, _ = superseded
+            proposals[proposal.id] = (proposal, answers, withdrawn, event.id)
     proposals[event.id] = (event, (), None, None)
-    set_position(
-        draft,
-        event,
-        event.proposer,
-        event.issue,
-        event.proposer if event.claimed_by is None else event.claimed_by,
-    )
+    if event.claimed_by is None:
+        draft.positions[event.proposer, event.issue] = (event, ())
+    else:
+        set_position(draft, event, event.proposer, event.issue, event.claimed_by)
 
 
 def proposal_accepted(draft: StateDraft, event: ProposalAccepted) -> None:

@@ -31,7 +31,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-from negstate.dates import FuzzyDate, parse_day
+from negstate.dates import OPEN_END, FuzzyDate, parse_day
 from negstate.errors import (
     DateConflictError,
     DuplicateEventError,
@@ -58,7 +58,6 @@ __all__ = [
 ]
 
 _OPEN_START: Final = 0
-_OPEN_END: Final = date.max.toordinal() + 1
 
 
 @runtime_checkable
@@ -170,7 +169,7 @@ class Timeline:
         low, high = self._order.earliest[index], self._order.latest[index]
         return FuzzyDate(
             None if low == _OPEN_START else date.fromordinal(low),
-            None if high == _OPEN_END else date.fromordinal(high),
+            None if high == OPEN_END else date.fromordinal(high),
         )
 
     def count_by(self, on: date) -> int:
@@ -209,9 +208,16 @@ class Timeline:
                 reading=reading,
                 registry=self.registry,
             )
+        if day is None and self._order.index is None:
+            # The whole log, asked for once: a plain fold is cheaper than indexing.
+            return fold(self.events, registry=self.registry)
         end = self._length if day is None else self.count_by(day)
         index = self._order.indexed(self._length)
         return index.state(end, as_of=day, reading=reading)
+
+    def checkpoint_index(self) -> ReplayIndex:
+        """The checkpoint index of this timeline (built on first use)."""
+        return self._order.indexed(self._length)
 
     def extended(self, events: Sequence[Event]) -> Timeline | None:
         """This timeline with ``events`` folded on, if they all come after it.
@@ -253,8 +259,7 @@ def _spans_after(
     found: list[tuple[tuple[int, int, int, str], Event]] = []
     for event in events:
         span = event.occurred
-        low = _OPEN_START if span.earliest is None else span.earliest.toordinal()
-        high = _OPEN_END if span.latest is None else span.latest.toordinal()
+        low, high = span.first_ordinal, span.last_ordinal
         depth = 0
         cause = None
         for target in event.references:
@@ -292,71 +297,6 @@ def _unique(events: Iterable[Event]) -> dict[str, Event]:
     return by_id
 
 
-def _references(
-    by_id: dict[str, Event], registry: EventRegistry
-) -> dict[str, tuple[str, ...]]:
-    """Each event's references to events in the set (unknown ids are left to fold)."""
-    fields_of: dict[type[Event], tuple[str, ...]] = {}
-    found: dict[str, tuple[str, ...]] = {}
-    for event_id, event in by_id.items():
-        kind_type = type(event)
-        names = fields_of.get(kind_type)
-        if names is None:
-            kind = registry.kind_of(kind_type)
-            if kind is None:
-                raise RegistryError(
-                    f"event type {kind_type.__name__} is not registered",
-                    where=locate(event_id=event_id),
-                    hint="register it with EventRegistry.with_event",
-                )
-            names = fields_of[kind_type] = kind.references
-        if names:
-            targets: list[str] = []
-            for name in names:
-                value = getattr(event, name)
-                if isinstance(value, tuple):
-                    targets.extend(t for t in value if t in by_id)
-                elif value is not None and value in by_id:
-                    targets.append(value)
-            if targets:
-                found[event_id] = tuple(targets)
-    return found
-
-
-def _depths(
-    by_id: dict[str, Event], refs: dict[str, tuple[str, ...]]
-) -> dict[str, int]:
-    """Each event's depth in the reference graph; a cycle is an error."""
-    depth: dict[str, int] = {}
-    visiting: set[str] = set()
-    for root in refs:
-        if root in depth:
-            continue
-        stack: list[tuple[str, int]] = [(root, 0)]
-        while stack:
-            event_id, next_ref = stack.pop()
-            targets = refs.get(event_id, ())
-            if next_ref == 0:
-                visiting.add(event_id)
-            if next_ref < len(targets):
-                stack.append((event_id, next_ref + 1))
-                target = targets[next_ref]
-                if target in visiting:
-                    raise ImpossibleEventError(
-                        f"refers back to itself through {target!r}",
-                        event_id=event_id,
-                        hint="a reference must point to an earlier event; fix the ids",
-                    )
-                if target not in depth:
-                    stack.append((target, 0))
-                continue
-            visiting.discard(event_id)
-            depth[event_id] = 1 + max((depth[t] for t in targets), default=-1)
-    for event_id in by_id:
-        depth.setdefault(event_id, 0)
-    return depth
-
-
 def build_timeline(
     events: Iterable[Event], registry: EventRegistry = BUILTIN_EVENTS
 ) -> Timeline:
@@ -366,58 +306,151 @@ def build_timeline(
     raises DuplicateEventError.
     """
     revised = apply_revisions(_unique(events).values(), registry.revisers)
-    by_id = {event.id: event for event in revised.events}
-    refs = _references(by_id, registry)
-    depth = _depths(by_id, refs)
-    earliest: dict[str, int] = {}
-    latest: dict[str, int] = {}
-    for event_id, event in by_id.items():
-        span = event.occurred
-        earliest[event_id] = (
-            _OPEN_START if span.earliest is None else span.earliest.toordinal()
-        )
-        latest[event_id] = _OPEN_END if span.latest is None else span.latest.toordinal()
+    ordered = list(revised.events)
+    count = len(ordered)
+    position = {event.id: n for n, event in enumerate(ordered)}
+    earliest = [event.occurred.first_ordinal for event in ordered]
+    latest = [event.occurred.last_ordinal for event in ordered]
+    refs = _references(ordered, position, registry)
+    depth = _depths(ordered, refs)
     if refs:
         by_depth = sorted(refs, key=depth.__getitem__)
-        for event_id in by_depth:
-            bound, cause = earliest[event_id], None
-            for target in refs[event_id]:
+        for referrer in by_depth:
+            bound, cause = earliest[referrer], -1
+            for target in refs[referrer]:
                 if earliest[target] > bound:
                     bound, cause = earliest[target], target
-            if bound > latest[event_id]:
+            if bound > latest[referrer]:
                 raise DateConflictError(
-                    f"is dated {by_id[event_id].occurred} but refers to {cause!r}, "
-                    f"which cannot have happened before "
+                    f"is dated {ordered[referrer].occurred} but refers to "
+                    f"{ordered[cause].id!r}, which cannot have happened before "
                     f"{date.fromordinal(bound)}",
-                    event_id=event_id,
+                    event_id=ordered[referrer].id,
                     hint="correct one of the two dates",
                 )
-            earliest[event_id] = bound
-        for event_id in reversed(by_depth):
-            bound = latest[event_id]
-            for target in refs[event_id]:
+            earliest[referrer] = bound
+        for referrer in reversed(by_depth):
+            bound = latest[referrer]
+            for target in refs[referrer]:
                 latest[target] = min(latest[target], bound)
-    order = sorted(
-        by_id,
-        key=lambda event_id: (
-            latest[event_id],
-            earliest[event_id],
-            depth[event_id],
-            event_id,
-        ),
-    )
+    # Two stable sorts with C-level keys: by id, then by (latest, earliest, depth).
+    ids = [event.id for event in ordered]
+    packed = [
+        (latest[n] << _SHIFT_LATEST) | (earliest[n] << _SHIFT_EARLIEST) | depth[n]
+        for n in range(count)
+    ]
+    order = sorted(range(count), key=ids.__getitem__)
+    order.sort(key=packed.__getitem__)
     return Timeline(
         order=_Order(
-            events=[by_id[event_id] for event_id in order],
-            latest=[latest[event_id] for event_id in order],
-            earliest=[earliest[event_id] for event_id in order],
-            depth=[depth[event_id] for event_id in order],
+            events=[ordered[n] for n in order],
+            latest=[latest[n] for n in order],
+            earliest=[earliest[n] for n in order],
+            depth=[depth[n] for n in order],
             registry=registry,
         ),
-        length=len(order),
+        length=count,
         revisions=revised.revisions,
         revised_by=revised.revised_by,
     )
+
+
+_SHIFT_EARLIEST: Final = 24
+_SHIFT_LATEST: Final = 48
+"""Bit positions that pack (latest, earliest, depth) into one sortable int; day
+ordinals stay below 2**22 and depths below 2**24."""
+
+
+def _references(
+    ordered: list[Event], position: dict[str, int], registry: EventRegistry
+) -> dict[int, tuple[int, ...]]:
+    """Each event's references to events in the set, as positions in ``ordered``.
+
+    References to unknown ids are left for the fold to report.
+    """
+    fields_of: dict[type[Event], tuple[str, ...]] = {}
+    found: dict[int, tuple[int, ...]] = {}
+    for index, event in enumerate(ordered):
+        kind_type = type(event)
+        names = fields_of.get(kind_type)
+        if names is None:
+            kind = registry.kind_of(kind_type)
+            if kind is None:
+                raise RegistryError(
+                    f"event type {kind_type.__name__} is not registered",
+                    where=locate(event_id=event.id),
+                    hint="register it with EventRegistry.with_event",
+                )
+            names = fields_of[kind_type] = kind.references
+        if not names:
+            continue
+        targets: list[int] = []
+        for name in names:
+            value = getattr(event, name)
+            if value is None:
+                continue
+            for target in (value,) if isinstance(value, str) else value:
+                at = position.get(target)
+                if at is not None:
+                    targets.append(at)
+        if targets:
+            found[index] = tuple(targets)
+    return found
+
+
+def _depths(ordered: list[Event], refs: dict[int, tuple[int, ...]]) -> list[int]:
+    """Each event's depth in the reference graph; a cycle is an error.
+
+    References nearly always point to events listed earlier, so one pass in list
+    order settles most depths; a depth-first search settles the rest.
+    """
+    depth = [0] * len(ordered)
+    settled = [True] * len(ordered)
+    for index in refs:
+        settled[index] = False
+    pending: list[int] = []
+    for index, targets in refs.items():
+        if all(t < index and settled[t] for t in targets):
+            depth[index] = 1 + max(depth[t] for t in targets)
+            settled[index] = True
+        else:
+            pending.append(index)
+    for root in pending:
+        if not settled[root]:
+            _search_depth(root, ordered, refs, depth, settled)
+    return depth
+
+
+def _search_depth(
+    root: int,
+    ordered: list[Event],
+    refs: dict[int, tuple[int, ...]],
+    depth: list[int],
+    settled: list[bool],
+) -> None:
+    """Settle the depths below ``root`` by depth-first search; a cycle is an error."""
+    visiting: set[int] = set()
+    stack: list[tuple[int, int]] = [(root, 0)]
+    while stack:
+        index, next_ref = stack.pop()
+        targets = refs.get(index, ())
+        if next_ref == 0:
+            visiting.add(index)
+        if next_ref < len(targets):
+            stack.append((index, next_ref + 1))
+            target = targets[next_ref]
+            if target in visiting:
+                raise ImpossibleEventError(
+                    f"refers back to itself through {ordered[target].id!r}",
+                    event_id=ordered[index].id,
+                    hint="a reference must point to an earlier event; fix the ids",
+                )
+            if not settled[target]:
+                stack.append((target, 0))
+            continue
+        visiting.discard(index)
+        depth[index] = 1 + max((depth[t] for t in targets), default=-1)
+        settled[index] = True
 
 
 def state_at(

@@ -35,7 +35,21 @@ from negstate.errors import (
 from negstate.events import Event
 from negstate.reducers import BUILTIN_EVENTS
 from negstate.registry import EventRegistry
-from negstate.state import NegotiationState
+from negstate.state import (
+    Agreement,
+    Deadline,
+    ExchangeTotal,
+    Figure,
+    Meeting,
+    MeetingProposal,
+    NegotiationState,
+    Position,
+    Proposal,
+    Reading,
+    StateDraft,
+    Swap,
+    answers_of,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -245,105 +259,112 @@ def _pairs_to_nested(
 
 def _configure_state(converter: cattrs.Converter) -> None:
     """States: tuple-keyed mappings become nested objects; events by id."""
-    from negstate.state import ExchangeTotal, Position, answers_of  # noqa: PLC0415
+    converter.register_unstructure_hook(
+        NegotiationState, lambda state: _unstructure_state(state, converter)
+    )
+    converter.register_structure_hook(
+        NegotiationState, lambda value, _: _structure_state(value, converter)
+    )
 
-    def unstructure_state(state: NegotiationState) -> dict[str, Any]:
-        plain = converter.unstructure
-        return {
-            "as_of": None if state.as_of is None else state.as_of.isoformat(),
-            "reading": state.reading.value,
-            "positions": _pairs_to_nested(state.positions, plain),
-            "proposals": {k: plain(v) for k, v in state.proposals.items()},
-            "meeting_proposals": {
-                k: plain(v) for k, v in state.meeting_proposals.items()
-            },
-            "meetings": {k: plain(v) for k, v in state.meetings.items()},
-            "agreements": {k: plain(v) for k, v in state.agreements.items()},
-            "deadlines": {k: plain(v) for k, v in state.deadlines.items()},
-            "swaps": [plain(swap) for swap in state.swaps],
-            "exchanges": _pairs_to_nested(state.exchanges, plain),
-            "figures": {k: plain(v) for k, v in state.figures.items()},
-            "custom": {
-                name: {k: plain(v) for k, v in records.items()}
-                for name, records in state.custom.items()
-            },
-            "events": [plain(event, Event) for event in state.events.values()],
-        }
 
-    def structure_state(value: Mapping[str, Any], _: type) -> NegotiationState:
-        from negstate.state import (  # noqa: PLC0415
-            Agreement,
-            Deadline,
-            Figure,
-            Meeting,
-            MeetingProposal,
-            Proposal,
-            Reading,
-            StateDraft,
-            Swap,
+def _unstructure_state(
+    state: NegotiationState, converter: cattrs.Converter
+) -> dict[str, Any]:
+    plain = converter.unstructure
+
+    def by_key(mapping: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: plain(value) for key, value in mapping.items()}
+
+    return {
+        "as_of": None if state.as_of is None else state.as_of.isoformat(),
+        "reading": state.reading.value,
+        "positions": _pairs_to_nested(state.positions, plain),
+        "proposals": by_key(state.proposals),
+        "meeting_proposals": by_key(state.meeting_proposals),
+        "meetings": by_key(state.meetings),
+        "agreements": by_key(state.agreements),
+        "deadlines": by_key(state.deadlines),
+        "swaps": [plain(swap) for swap in state.swaps],
+        "exchanges": _pairs_to_nested(state.exchanges, plain),
+        "figures": by_key(state.figures),
+        "custom": {name: by_key(records) for name, records in state.custom.items()},
+        "events": [plain(event, Event) for event in state.events.values()],
+    }
+
+
+def _structure_state(
+    value: Mapping[str, Any], converter: cattrs.Converter
+) -> NegotiationState:
+    """Rebuild a state's draft entries from its records, then freeze it."""
+    build = converter.structure
+    events = [build(event, Event) for event in value["events"]]
+    by_id = {event.id: event for event in events}
+    draft = StateDraft()
+    draft.events = by_id
+    for party, issues in value["positions"].items():
+        for issue, plain in issues.items():
+            position = build(plain, Position)
+            draft.positions[party, issue] = (
+                attrs.evolve(position, others=()),
+                position.others,
+            )
+    for key, plain in value["proposals"].items():
+        proposal = build(plain, Proposal)
+        draft.proposals[key] = (
+            by_id[key],
+            answers_of(proposal.responses),
+            proposal.withdrawn,
+            proposal.superseded_by,
         )
-
-        build = converter.structure
-        events = [build(event, Event) for event in value["events"]]
-        by_id = {event.id: event for event in events}
-        draft = StateDraft()
-        draft.events = by_id
-        for party, issues in value["positions"].items():
-            for issue, plain in issues.items():
-                position = build(plain, Position)
-                draft.positions[party, issue] = (
-                    attrs.evolve(position, others=()),
-                    position.others,
-                )
-        for key, plain in value["proposals"].items():
-            proposal = build(plain, Proposal)
-            draft.proposals[key] = (
-                by_id[key],
-                answers_of(proposal.responses),
-                proposal.withdrawn,
-                proposal.superseded_by,
-            )
-        for key, plain in value["meeting_proposals"].items():
-            meeting = build(plain, MeetingProposal)
-            draft.meeting_proposals[key] = (
-                by_id[key],
-                answers_of(meeting.responses),
-                meeting.withdrawn,
-                meeting.held,
-            )
-        for key, plain in value["meetings"].items():
-            draft.meetings[key] = by_id[build(plain, Meeting).id]
-        for key, plain in value["agreements"].items():
-            draft.agreements[key] = by_id[build(plain, Agreement).id]
-        for key, plain in value["deadlines"].items():
-            deadline = build(plain, Deadline)
-            draft.deadlines[key] = (by_id[key], deadline.replaced_by)
-        draft.swaps = [by_id[build(plain, Swap).id] for plain in value["swaps"]]
-        for party, categories in value["exchanges"].items():
-            for category, plain in categories.items():
-                total = build(plain, ExchangeTotal)
-                draft.exchanges[party, category] = (
-                    total.count,
-                    total.releases,
-                    total.unreported,
-                )
-        for subject, plain in value["figures"].items():
-            figure = build(plain, Figure)
-            draft.figures[subject] = (
-                figure.unit,
-                tuple((claim.claimant, by_id[claim.event]) for claim in figure.claims),
-            )
-        draft.custom = {
-            name: dict(records) for name, records in value["custom"].items()
-        }
-        as_of = value["as_of"]
-        return draft.freeze(
-            as_of=None if as_of is None else date.fromisoformat(as_of),
-            reading=Reading(value["reading"]),
+    for key, plain in value["meeting_proposals"].items():
+        meeting = build(plain, MeetingProposal)
+        draft.meeting_proposals[key] = (
+            by_id[key],
+            answers_of(meeting.responses),
+            meeting.withdrawn,
+            meeting.held,
         )
+    draft.meetings = {
+        k: by_id[build(v, Meeting).id] for k, v in value["meetings"].items()
+    }
+    draft.agreements = {
+        k: by_id[build(v, Agreement).id] for k, v in value["agreements"].items()
+    }
+    draft.deadlines = {
+        k: (by_id[k], build(v, Deadline).replaced_by)
+        for k, v in value["deadlines"].items()
+    }
+    draft.swaps = [by_id[build(plain, Swap).id] for plain in value["swaps"]]
+    _structure_tables(value, draft, converter, by_id)
+    as_of = value["as_of"]
+    return draft.freeze(
+        as_of=None if as_of is None else date.fromisoformat(as_of),
+        reading=Reading(value["reading"]),
+    )
 
-    converter.register_unstructure_hook(NegotiationState, unstructure_state)
-    converter.register_structure_hook(NegotiationState, structure_state)
+
+def _structure_tables(
+    value: Mapping[str, Any],
+    draft: StateDraft,
+    converter: cattrs.Converter,
+    by_id: Mapping[str, Event],
+) -> None:
+    """Exchange totals, figures and custom records of a structured state."""
+    for party, categories in value["exchanges"].items():
+        for category, plain in categories.items():
+            total = converter.structure(plain, ExchangeTotal)
+            draft.exchanges[party, category] = (
+                total.count,
+                total.releases,
+                total.unreported,
+            )
+    for subject, plain in value["figures"].items():
+        figure = converter.structure(plain, Figure)
+        draft.figures[subject] = (
+            figure.unit,
+            tuple((claim.claimant, by_id[claim.event]) for claim in figure.claims),
+        )
+    draft.custom = {name: dict(records) for name, records in value["custom"].items()}
 
 
 def upcast(raw: dict[str, Any], version: int) -> dict[str, Any]:

@@ -99,13 +99,25 @@ class Quantity:
         return f"{low:,}-{high:,}"
 
 
+def _to_day(value: date | str | None) -> date | None:
+    """Accept a day as a ``date`` or as ``YYYY-MM-DD`` text."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise invalid(
+                None, "published", f"{value!r} is not a day", "write it as YYYY-MM-DD"
+            ) from None
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class Source:
     """The report an event rests on: outlet, title, publication day, short quote."""
 
     title: str = attrs.field(validator=text)
     outlet: str | None = attrs.field(default=None, validator=optional_text)
-    published: date | None = None
+    published: date | None = attrs.field(default=None, converter=_to_day)
     url: str | None = attrs.field(default=None, validator=optional_text)
     quote: str | None = attrs.field(default=None, validator=optional_text)
 

@@ -41,7 +41,14 @@ from negstate.errors import (
     TornTailWarning,
 )
 from negstate.events import Event
-from negstate.records import StoredRecord, parse_line, stored_line
+from negstate.records import (
+    BulkRecords,
+    StoredRecord,
+    check_bulk,
+    parse_line,
+    split_line,
+    stored_line,
+)
 
 __all__ = ["HEADER", "JsonLinesStorage"]
 
@@ -186,9 +193,7 @@ class JsonLinesStorage:
             return
         tail = os.pread(self._fd, size - self._end, self._end)
         lines = _split_lines(tail)
-        first_line = len(self._offsets) + 2
-        records = _frame(lines, self._path, first_line, allow_torn_last=True)
-        good = _whole_batches(records)
+        good = _whole_batches_at_end(lines, self._path, len(self._offsets) + 2)
         kept = sum(len(text) for text in lines[:good])
         if kept < len(tail):
             if not repair:
@@ -315,6 +320,35 @@ class JsonLinesStorage:
                 hint="restore the log from a backup or git",
             )
 
+    def read_bulk(self, start: int, stop: int, previous_hash: str) -> BulkRecords:
+        """Records ``start <= seq < stop`` checked in bulk (hashes and chain)."""
+        total = len(self._offsets)
+        first, last = max(start, 1), min(stop - 1, total)
+        if first > last:
+            return BulkRecords([], [], [], previous_hash)
+        begin = self._offsets[first - 1]
+        end = self._offsets[last] if last < total else self._end
+        lines = os.pread(self._fd, end - begin, begin).split(b"\n")[: last - first + 1]
+        bodies: list[bytes] = []
+        hashes: list[bytes] = []
+        for offset, line in enumerate(lines):
+            parts = split_line(line)
+            if parts is None:
+                raise IntegrityError(
+                    "not a negstate record (its frame of seq, times, hashes is broken)",
+                    where=f"{self._path}:{first + offset + 1}",
+                    hint="restore the line from a backup or git; run 'negstate verify'",
+                )
+            bodies.append(parts[0])
+            hashes.append(parts[1])
+        return check_bulk(
+            bodies,
+            hashes,
+            first_seq=first,
+            previous_hash=previous_hash,
+            place=lambda seq: f"{self._path}:{seq + 1}",
+        )
+
     def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:  # noqa: ARG002
         """Append the lines with one write, then fsync (unless opened without)."""
         payload = "".join(stored_line(record) for record in records).encode("utf-8")
@@ -391,24 +425,33 @@ def _frame(
     return records
 
 
-def _whole_batches(records: list[StoredRecord | None]) -> int:
-    """How many leading records form whole batches (no torn line, no cut batch)."""
-    good = len(records) - (1 if records and records[-1] is None else 0)
-    if good == 0:
-        return 0
-    last = records[good - 1]
-    assert last is not None  # noqa: S101 - only the final entry can be None
-    if last.batch_left == 0:
-        return good
-    # The batch lacks its end: drop it back to its first record.
-    while good > 1:
-        prior = records[good - 2]
-        assert prior is not None  # noqa: S101
-        if prior.batch_left != last.batch_left + 1:
-            break
-        last = prior
+def _whole_batches_at_end(lines: list[bytes], path: Path, first_line: int) -> int:
+    """How many leading lines are whole records of finished batches.
+
+    Only the end is examined: a torn last line, and the records of a batch whose
+    last record never arrived.  Damage further up is found when those records are
+    read.
+    """
+    good = len(lines)
+    if (
+        good
+        and _frame(lines[-1:], path, first_line + good - 1, allow_torn_last=True)[0]
+        is None
+    ):
         good -= 1
-    return good - 1
+    position = good
+    while position:
+        record = _frame(
+            lines[position - 1 : position],
+            path,
+            first_line + position - 1,
+            allow_torn_last=False,
+        )[0]
+        assert record is not None  # noqa: S101 - allow_torn_last=False
+        if record.batch_left == 0:
+            return position
+        position -= 1
+    return 0
 
 
 def _sync_folder(directory: Path) -> None:

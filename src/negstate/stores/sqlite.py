@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -23,7 +23,10 @@ from negstate.errors import (
     NegstateError,
 )
 from negstate.events import Event
-from negstate.records import StoredRecord, parse_line
+from negstate.index import ReplayIndex
+from negstate.records import BulkRecords, StoredRecord, check_bulk, parse_line
+from negstate.state import NegotiationState
+from negstate.stores.checkpoints import load_index_state, save_index
 
 __all__ = ["FORMAT", "SqliteStorage"]
 
@@ -192,6 +195,20 @@ class SqliteStorage:
                 )
             yield record
 
+    def read_bulk(self, start: int, stop: int, previous_hash: str) -> BulkRecords:
+        """Records ``start <= seq < stop`` checked in bulk (hashes and chain)."""
+        rows = self._db.execute(
+            "SELECT hash, body FROM records WHERE seq >= ? AND seq < ? ORDER BY seq",
+            (start, stop),
+        ).fetchall()
+        return check_bulk(
+            [str(body).encode() for _, body in rows],
+            [str(digest).encode() for digest, _ in rows],
+            first_seq=max(start, 1),
+            previous_hash=previous_hash,
+            place=lambda seq: f"{self._path}: record {seq}",
+        )
+
     def read_fresh(self) -> Iterator[StoredRecord]:
         """Every record as stored now, then a check against the stored head."""
         last: StoredRecord | None = None
@@ -235,6 +252,33 @@ class SqliteStorage:
             "INSERT OR REPLACE INTO negstate_meta VALUES ('head', ?)",
             (f"{last.seq} {last.hash}",),
         )
+
+    def record_of(self, event_id: str) -> StoredRecord | None:
+        """The stored record of ``event_id``, checked against its hash."""
+        row = self._db.execute(
+            "SELECT seq FROM records WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return None if row is None else next(self.read(row[0], row[0] + 1))
+
+    def save_index(
+        self,
+        index: ReplayIndex,
+        order: Sequence[Event],
+        latest: Sequence[int],
+        head: tuple[int, str],
+    ) -> bool:
+        """Keep the checkpoint index in the database (see ``checkpoints``)."""
+        with self._transaction("BEGIN IMMEDIATE"):
+            return save_index(self._db, index, order, latest, head)
+
+    def index_state(
+        self,
+        head: tuple[int, str],
+        day: date | None,
+        decode: Callable[[str], Event],
+    ) -> NegotiationState | None:
+        """The state on ``day`` from the kept index, if it matches ``head``."""
+        return load_index_state(self._db, head, day, decode)
 
     def place(self, record: StoredRecord) -> str:
         """``path: record N``."""

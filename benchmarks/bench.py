@@ -1,0 +1,348 @@
+"""negstate's benchmarks: medians and ratios against peers measured in the same run.
+
+For each size (events in a synthetic log, see ``synthetic.py``) it measures:
+
+- durable appends to a JSON Lines and an SQLite log: one event per fsync'ed call,
+  and batches of 1,000;
+- cold open + load + fold of the whole log from each backend (a new log object
+  reading the file), and the same with the ``eventsourcing`` library replaying
+  one aggregate holding the same events from its SQLite store;
+- the in-memory fold of decoded events, against a minimal dict fold over the
+  same records decoded to plain dicts (the floor);
+- ``state_at`` on random days (warm), and ``diff`` between random days, days a
+  day apart and days 30 days apart;
+- peak resident memory of a fresh process that loads and folds the log;
+- the ``negstate state LOG --at DAY`` command as a fresh process.
+
+Usage::
+
+    pip install -e '.[bench]'
+    python benchmarks/bench.py --sizes 10000,100000,1000000 [--repeat 5]
+
+Results print as a table and are written as JSON next to this script
+(``results-<size>.json``).  The machine is noisy: every figure is a median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import negstate as ns  # noqa: E402
+from negstate.replay import build_timeline  # noqa: E402
+from negstate.serialization import encode_event  # noqa: E402
+from synthetic import START, batches, synthetic_events  # noqa: E402
+
+HERE = Path(__file__).parent
+
+
+def median_time(action: Callable[[], object], repeat: int) -> float:
+    """The median wall time of ``action`` in seconds."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@contextlib.contextmanager
+def timed(label: str) -> Iterator[None]:
+    """Print how long a setup step took."""
+    started = time.perf_counter()
+    yield
+    print(f"  ({label}: {time.perf_counter() - started:.1f} s)", flush=True)
+
+
+# -- the floor: a minimal dict fold ---------------------------------------------------
+
+
+def dict_fold(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold pre-decoded records into dicts: the least work any fold must do."""
+    positions: dict[tuple[str, str], Any] = {}
+    proposals: dict[str, Any] = {}
+    totals: dict[tuple[str, str], int] = {}
+    other: dict[str, Any] = {}
+    for record in records:
+        kind = record["type"]
+        if kind == "PositionStated":
+            positions[record["party"], record["issue"]] = record
+        elif kind == "ProposalMade":
+            proposals[record["id"]] = [record]
+        elif kind in {"ProposalAccepted", "ProposalRejected", "ProposalWithdrawn"}:
+            proposals[record["proposal"]].append(record)
+        elif kind == "SwapCompleted":
+            for release in record["releases"]:
+                key = (release["by"], release["category"])
+                totals[key] = totals.get(key, 0) + release.get("count", 0)
+        else:
+            other[record["id"]] = record
+    return {"positions": positions, "proposals": proposals, "totals": totals}
+
+
+# -- the peer: eventsourcing --------------------------------------------------------
+
+
+def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], int]:
+    """Store ``events`` as one eventsourcing aggregate in SQLite; return a replay."""
+    from eventsourcing.application import Application  # noqa: PLC0415
+    from eventsourcing.domain import Aggregate  # noqa: PLC0415
+
+    class Negotiation(Aggregate):
+        """One aggregate holding every event, as a log of one negotiation would."""
+
+        def __init__(self) -> None:
+            self.positions: dict[tuple[str, str], str] = {}
+            self.proposals: dict[str, list[str]] = {}
+            self.totals: dict[tuple[str, str], int] = {}
+            self.other: dict[str, str] = {}
+
+        class Recorded(Aggregate.Event):
+            """A negstate event's JSON record."""
+
+            record: dict[str, Any]
+
+            def apply(self, aggregate: Aggregate) -> None:
+                negotiation: Any = aggregate
+                record = self.record
+                kind = record["type"]
+                if kind == "PositionStated":
+                    negotiation.positions[record["party"], record["issue"]] = record["id"]
+                elif kind == "ProposalMade":
+                    negotiation.proposals[record["id"]] = [record["id"]]
+                elif kind in {"ProposalAccepted", "ProposalRejected", "ProposalWithdrawn"}:
+                    negotiation.proposals[record["proposal"]].append(record["id"])
+                elif kind == "SwapCompleted":
+                    for release in record["releases"]:
+                        key = (release["by"], release["category"])
+                        negotiation.totals[key] = negotiation.totals.get(key, 0) + release.get("count", 0)
+                else:
+                    negotiation.other[record["id"]] = kind
+
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(folder / "eventsourcing.sqlite"),
+        "AGGREGATE_CACHE_MAXSIZE": "0",
+    }
+    application = Application(env=env)
+    negotiation = Negotiation()
+    converter = ns.make_converter()
+    ordered = build_timeline(events).events
+    for chunk in batches(list(ordered), 20_000):
+        for event in chunk:
+            negotiation.trigger_event(Negotiation.Recorded, record=encode_event(event, converter))
+        application.save(negotiation)
+    aggregate_id = negotiation.id
+
+    def replay() -> int:
+        found: Any = application.repository.get(aggregate_id)
+        return int(found.version)
+
+    return replay
+
+
+# -- measurements ---------------------------------------------------------------------
+
+
+def write_log(path: Path, events: list[ns.Event]) -> float:
+    """Bulk-import ``events`` (no fsync per batch, one sync at the end); seconds."""
+    started = time.perf_counter()
+    with ns.open_log(path, fsync=False) as log:
+        for batch in batches(events, 100_000):
+            log.append_many(batch)
+        log.sync()
+    return time.perf_counter() - started
+
+
+def appends(path: Path, events: list[ns.Event], repeat: int) -> tuple[float, float]:
+    """Median ms of one durable append, and events/s of durable batches of 1,000."""
+    last_day = max(
+        e.occurred.latest for e in events if e.occurred.latest is not None
+    )
+    source = ns.Source(title="Benchmark wire")
+
+    def later(number: int) -> ns.Event:
+        return ns.PositionStated(
+            id=f"late-append-{path.suffix}-{number}",
+            occurred=last_day + timedelta(days=1 + number),
+            sources=source,
+            party="P00",
+            issue="issue_00",
+            stance="demands",
+        )
+
+    single: list[float] = []
+    with ns.open_log(path) as log:
+        ns.state_at(log)
+        for number in range(max(repeat * 10, 50)):
+            started = time.perf_counter()
+            log.append(later(number))
+            single.append(time.perf_counter() - started)
+        batched: list[float] = []
+        for round_number in range(repeat):
+            batch = [later(10_000 + round_number * 1000 + n) for n in range(1000)]
+            started = time.perf_counter()
+            log.append_many(batch)
+            batched.append(time.perf_counter() - started)
+    return statistics.median(single) * 1e3, 1000 / statistics.median(batched)
+
+
+def cold_load(path: Path) -> float:
+    """Seconds to open the log, decode every event and fold the whole state."""
+    gc.collect()
+    started = time.perf_counter()
+    with ns.open_log(path) as log:
+        ns.state_at(log)
+    return time.perf_counter() - started
+
+
+def peak_memory(path: Path) -> float:
+    """Peak resident MB of a fresh process that loads and folds the log."""
+    script = (
+        "import resource, sys, negstate as ns\n"
+        "log = ns.open_log(sys.argv[1])\n"
+        "state = ns.state_at(log)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    output = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(output.stdout.strip())
+
+
+def cli_state(path: Path, day: date) -> float | None:
+    """Seconds for ``negstate state LOG --at DAY`` as a fresh process, if there is a CLI."""
+    command = [sys.executable, "-m", "negstate", "state", str(path), "--at", day.isoformat()]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        print(f"  (CLI failed: {result.stderr.strip()[:200]})")
+        return None
+    return time.perf_counter() - started
+
+
+def random_days(rng: random.Random, count: int) -> list[date]:
+    """Days spread over the synthetic logs' ten years."""
+    return [START + timedelta(days=rng.randrange(3650)) for _ in range(count)]
+
+
+def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, float]:  # noqa: PLR0915
+    """Every figure for one log size."""
+    rng = random.Random(size)
+    figures: dict[str, float] = {}
+    print(f"\n== {size:,} events ==", flush=True)
+    with timed("generate"):
+        events = synthetic_events(size)
+    jsonl, sqlite = folder / f"log-{size}.jsonl", folder / f"log-{size}.sqlite"
+    with timed("bulk import"):
+        figures["bulk import jsonl (events/s)"] = size / write_log(jsonl, events)
+        figures["bulk import sqlite (events/s)"] = size / write_log(sqlite, events)
+    for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
+        seconds = statistics.median(cold_load(path) for _ in range(max(1, repeat // 2)))
+        figures[f"cold load + fold {name} (events/s)"] = size / seconds
+    memory_log = folder / f"memory-{size}.sqlite"
+    memory_log.write_bytes(sqlite.read_bytes())
+    figures["peak RSS load + fold sqlite (MB)"] = peak_memory(memory_log)
+
+    timeline = build_timeline(events)
+    ordered = list(timeline.events)
+    converter = ns.make_converter()
+    records = [encode_event(event, converter) for event in ordered]
+    fold_s = median_time(lambda: ns.fold(ordered), repeat)
+    floor_s = median_time(lambda: dict_fold(records), repeat)
+    figures["in-memory fold (events/s)"] = size / fold_s
+    figures["dict fold floor (events/s)"] = size / floor_s
+    figures["fold / floor (x)"] = fold_s / floor_s
+
+    timeline.state_at()
+    days = random_days(rng, 201)
+    figures["state_at warm (ms)"] = statistics.median(
+        _timed_ms(lambda d=d: timeline.state_at(d)) for d in days
+    )
+    figures["state_at + one party's positions (ms)"] = statistics.median(
+        _timed_ms(lambda d=d: timeline.state_at(d).positions_of("P03")) for d in days
+    )
+    for label, pairs in (
+        ("random days", list(zip(days[:40], days[40:80], strict=True))),
+        ("a day apart", [(d, d + timedelta(days=1)) for d in days[:40]]),
+        ("30 days apart", [(d, d + timedelta(days=30)) for d in days[:40]]),
+    ):
+        sizes: list[int] = []
+        times: list[float] = []
+        for first, second in pairs:
+            started = time.perf_counter()
+            changes = ns.diff(timeline.state_at(first), timeline.state_at(second))
+            times.append((time.perf_counter() - started) * 1e3)
+            sizes.append(len(changes))
+        figures[f"diff, {label} (ms)"] = statistics.median(times)
+        figures[f"diff, {label} (changes)"] = statistics.median(sizes)
+
+    with timed("durable appends"):
+        for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
+            one, many = appends(path, events, repeat)
+            figures[f"durable append, one event {name} (ms)"] = one
+            figures[f"durable append, batches of 1,000 {name} (events/s)"] = many
+    cli = cli_state(sqlite, days[0])
+    if cli is not None:
+        figures["negstate state --at, fresh process, sqlite (s)"] = cli
+    if peer:
+        with timed("eventsourcing store"):
+            replay = eventsourcing_store(events, folder)
+        seconds = median_time(replay, max(1, repeat // 2))
+        figures["eventsourcing replay from sqlite (events/s)"] = size / seconds
+        best = min(
+            figures["cold load + fold jsonl (events/s)"],
+            figures["cold load + fold sqlite (events/s)"],
+        )
+        figures["negstate cold load / eventsourcing replay (x)"] = best / (size / seconds)
+    return figures
+
+
+def _timed_ms(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1e3
+
+
+def main() -> None:
+    """Run the benchmarks and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-peer", action="store_true", help="skip eventsourcing")
+    options = parser.parse_args()
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as name:
+        for size in (int(s) for s in options.sizes.split(",")):
+            results[size] = measure(size, options.repeat, Path(name), peer=not options.no_peer)
+            (HERE / f"results-{size}.json").write_text(json.dumps(results[size], indent=2))
+    sizes = list(results)
+    width = max(len(label) for figures in results.values() for label in figures)
+    print("\n" + "figure".ljust(width) + "".join(f"{s:>14,}" for s in sizes))
+    for label in results[sizes[0]]:
+        row = "".join(f"{results[s].get(label, float('nan')):>14,.2f}" for s in sizes)
+        print(label.ljust(width) + row)
+    print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
