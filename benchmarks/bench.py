@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -43,10 +44,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import negstate as ns  # noqa: E402
-from negstate.replay import build_timeline  # noqa: E402
-from negstate.serialization import encode_event  # noqa: E402
-from synthetic import START, batches, synthetic_events  # noqa: E402
+from synthetic import START, batches, synthetic_events
+
+import negstate as ns
+from negstate.replay import build_timeline
+from negstate.serialization import encode_event
 
 HERE = Path(__file__).parent
 
@@ -99,9 +101,12 @@ def dict_fold(records: list[dict[str, Any]]) -> dict[str, Any]:
 # -- the peer: eventsourcing --------------------------------------------------------
 
 
-def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], int]:
-    """Store ``events`` as one eventsourcing aggregate in SQLite; return a replay."""
-    from eventsourcing.application import Application  # noqa: PLC0415
+@functools.cache
+def _negotiation_class() -> Any:  # noqa: ANN401 - an eventsourcing aggregate class
+    """The peer's aggregate: one negotiation holding every event.
+
+    Defined once: eventsourcing registers each aggregate class by name.
+    """
     from eventsourcing.domain import Aggregate  # noqa: PLC0415
 
     class Negotiation(Aggregate):
@@ -123,18 +128,34 @@ def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], in
                 record = self.record
                 kind = record["type"]
                 if kind == "PositionStated":
-                    negotiation.positions[record["party"], record["issue"]] = record["id"]
+                    negotiation.positions[record["party"], record["issue"]] = record[
+                        "id"
+                    ]
                 elif kind == "ProposalMade":
                     negotiation.proposals[record["id"]] = [record["id"]]
-                elif kind in {"ProposalAccepted", "ProposalRejected", "ProposalWithdrawn"}:
+                elif kind in {
+                    "ProposalAccepted",
+                    "ProposalRejected",
+                    "ProposalWithdrawn",
+                }:
                     negotiation.proposals[record["proposal"]].append(record["id"])
                 elif kind == "SwapCompleted":
                     for release in record["releases"]:
                         key = (release["by"], release["category"])
-                        negotiation.totals[key] = negotiation.totals.get(key, 0) + release.get("count", 0)
+                        negotiation.totals[key] = negotiation.totals.get(
+                            key, 0
+                        ) + release.get("count", 0)
                 else:
                     negotiation.other[record["id"]] = kind
 
+    return Negotiation
+
+
+def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], int]:
+    """Store ``events`` as one eventsourcing aggregate in SQLite; return a replay."""
+    from eventsourcing.application import Application  # noqa: PLC0415
+
+    Negotiation = _negotiation_class()  # noqa: N806 - a class
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(folder / "eventsourcing.sqlite"),
@@ -146,7 +167,9 @@ def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], in
     ordered = build_timeline(events).events
     for chunk in batches(list(ordered), 20_000):
         for event in chunk:
-            negotiation.trigger_event(Negotiation.Recorded, record=encode_event(event, converter))
+            negotiation.trigger_event(
+                Negotiation.Recorded, record=encode_event(event, converter)
+            )
         application.save(negotiation)
     aggregate_id = negotiation.id
 
@@ -172,9 +195,7 @@ def write_log(path: Path, events: list[ns.Event]) -> float:
 
 def appends(path: Path, events: list[ns.Event], repeat: int) -> tuple[float, float]:
     """Median ms of one durable append, and events/s of durable batches of 1,000."""
-    last_day = max(
-        e.occurred.latest for e in events if e.occurred.latest is not None
-    )
+    last_day = max(e.occurred.latest for e in events if e.occurred.latest is not None)
     source = ns.Source(title="Benchmark wire")
 
     def later(number: int) -> ns.Event:
@@ -230,8 +251,19 @@ def peak_memory(path: Path) -> float:
 
 
 def cli_state(path: Path, day: date) -> float | None:
-    """Seconds for ``negstate state LOG --at DAY`` as a fresh process, if there is a CLI."""
-    command = [sys.executable, "-m", "negstate", "state", str(path), "--at", day.isoformat()]
+    """Seconds for ``negstate state LOG --at DAY`` as a fresh process.
+
+    None when the command fails (its error is printed).
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "negstate",
+        "state",
+        str(path),
+        "--at",
+        day.isoformat(),
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -245,7 +277,7 @@ def random_days(rng: random.Random, count: int) -> list[date]:
     return [START + timedelta(days=rng.randrange(3650)) for _ in range(count)]
 
 
-def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, float]:  # noqa: PLR0915
+def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, float]:
     """Every figure for one log size."""
     rng = random.Random(size)
     figures: dict[str, float] = {}
@@ -304,6 +336,11 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
     cli = cli_state(sqlite, days[0])
     if cli is not None:
         figures["negstate state --at, fresh process, sqlite (s)"] = cli
+    with ns.open_log(sqlite) as log:
+        log.save_index()
+    cli = cli_state(sqlite, days[0])
+    if cli is not None:
+        figures["negstate state --at, fresh process, saved index (s)"] = cli
     if peer:
         with timed("eventsourcing store"):
             replay = eventsourcing_store(events, folder)
@@ -313,7 +350,9 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
             figures["cold load + fold jsonl (events/s)"],
             figures["cold load + fold sqlite (events/s)"],
         )
-        figures["negstate cold load / eventsourcing replay (x)"] = best / (size / seconds)
+        figures["negstate cold load / eventsourcing replay (x)"] = best / (
+            size / seconds
+        )
     return figures
 
 
@@ -333,8 +372,12 @@ def main() -> None:
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as name:
         for size in (int(s) for s in options.sizes.split(",")):
-            results[size] = measure(size, options.repeat, Path(name), peer=not options.no_peer)
-            (HERE / f"results-{size}.json").write_text(json.dumps(results[size], indent=2))
+            results[size] = measure(
+                size, options.repeat, Path(name), peer=not options.no_peer
+            )
+            (HERE / f"results-{size}.json").write_text(
+                json.dumps(results[size], indent=2)
+            )
     sizes = list(results)
     width = max(len(label) for figures in results.values() for label in figures)
     print("\n" + "figure".ljust(width) + "".join(f"{s:>14,}" for s in sizes))

@@ -80,7 +80,10 @@ def concurrency(folder: Path, suffix: str, writers: int, appends: int) -> str:
     """Run concurrent writers; check for gaps and duplicates."""
     path = folder / f"busy.{suffix}"
     started = time.perf_counter()
-    seqs = concurrent_trial(path, processes=writers, appends=appends)
+    try:
+        seqs = concurrent_trial(path, processes=writers, appends=appends)
+    except RuntimeError as failure:
+        return f"{writers} writers x {appends} appends: FAILED ({failure})"
     seconds = time.perf_counter() - started
     expected = writers * appends
     with negstate.open_log(path) as log:

@@ -179,7 +179,7 @@ class TestInitAndAdd:
         code, out, _ = run(capsys, "add", str(talks), str(exported))
         assert code == 0
         assert "added 0 event(s)" in out
-        assert "63 already in the log" in out
+        assert "67 already in the log" in out
 
     def test_a_bad_json_line_names_the_input_line(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -334,7 +334,7 @@ class TestVerify:
     ) -> None:
         code, out, _ = run(capsys, "verify", str(talks))
         assert code == 0
-        assert "63 record(s), hash chain intact" in out
+        assert "67 record(s), hash chain intact" in out
 
     def test_a_tampered_log_exits_1_naming_the_line(
         self, talks: Path, capsys: pytest.CaptureFixture[str]
@@ -468,7 +468,7 @@ class TestQueries:
         kinds = {c["path"]: c["kind"] for c in changes}
         assert kinds["meetings/riyadh-talks"] == "added"
         assert kinds["proposals/ua-30-day-ceasefire-proposal"] == "added"
-        assert "meetings/2025-05-16-istanbul-round-1" not in kinds
+        assert kinds["meetings/2025-05-16-istanbul-round-1"] == "changed"
 
     def test_diff_needs_one_kind_of_question(
         self, talks: Path, capsys: pytest.CaptureFixture[str]
@@ -556,7 +556,7 @@ class TestExportImport:
             capsys, "export", str(talks), "--format", fmt, "--out", str(exported)
         )
         assert code == 0
-        assert "wrote 63 event(s)" in err
+        assert "wrote 67 event(s)" in err
         copy = tmp_path / "copy.jsonl"
         run(capsys, "init", str(copy))
         args = [reader, str(copy), str(exported)]
@@ -749,7 +749,7 @@ class TestSubprocess:
             "import", "copy.jsonl", "e.csv", "--format", "csv", cwd=talks.parent
         )
         assert done.returncode == 0, done.stderr
-        assert "added 63 event(s)" in done.stdout
+        assert "added 67 event(s)" in done.stdout
 
     def test_domain_error_exits_1_with_one_line_and_no_traceback(
         self, talks: Path

@@ -11,14 +11,21 @@ import pytest
 
 import negstate
 from negstate import (
+    ChangeKind,
     DeadlineStatus,
+    Event,
+    EventCorrected,
     EventLog,
     FuzzyDate,
     MeetingStatus,
+    ProposalRejected,
     ProposalStatus,
     Quantity,
+    Response,
     ResponseKind,
     Stance,
+    diff,
+    explain,
     state_at,
 )
 from negstate.events import REVISION_TYPES
@@ -26,6 +33,8 @@ from negstate.events import REVISION_TYPES
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import ModuleType
+
+    from negstate import Source
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "ukraine_russia_2025"
 ISTANBUL = "Istanbul, Turkey"
@@ -40,6 +49,20 @@ ALL_FOR_ALL = "2025-06-02-agreement-all-for-all-by-categories"
 LEADERS_MEETING = "2025-07-23-ua-proposes-leaders-meeting"
 DEADLINE = "2025-07-14-trump-50-day-deadline"
 CHILDREN = "children/sought_by_ukraine"
+LEADERS_MEETING_REJECTED = "2025-07-23-ru-rejects-leaders-meeting"
+CHALLENGE = "zelensky-in-person-meeting-challenge"
+REFUSAL = "putin-declines-in-person-meeting"
+REFUSAL_004 = "putin-turned-down-in-person-challenge"
+ROUND_1_BOUNDED = "2025-07-23-round-1-duration-bounded"
+ROUND_2_BOUNDED = "2025-07-23-round-2-duration-bounded"
+REFUSALS_MERGED = "2025-07-24-in-person-refusal-merged"
+ARTICLE_003 = "[Untitled] Putin announces a third round of talks with Ukraine"
+ARTICLE_004 = (
+    "Russia And Ukraine Make Scant Progress On Ceasefire, Leaders\u2019 Meeting In "
+    "Brief Istanbul Peace Talks"
+)
+BEFORE_004 = "2025-06-30"
+"""A recording time after the June articles and before article 004 (23 July)."""
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +81,16 @@ def script() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def titles(sources: tuple[Source, ...]) -> set[str]:
+    return {source.title for source in sources}
+
+
+def all_sources(event: Event) -> tuple[Source, ...]:
+    if isinstance(event, EventCorrected):
+        return event.sources + event.replacement.sources
+    return event.sources
 
 
 class TestUsFullCeasefire:
@@ -158,7 +191,7 @@ class TestMeetings:
     """Rounds, calls and summits: where, when, how, and for how long."""
 
     def test_first_round_lasted_a_little_over_an_hour(self, log: EventLog) -> None:
-        meeting = state_at(log, on="2025-05-16").meetings[ROUND_1]
+        meeting = state_at(log, on="2025-05-16", known_at=BEFORE_004).meetings[ROUND_1]
         assert meeting.place == ISTANBUL
         assert meeting.participants == ("UA", "RU")
         assert meeting.duration_minutes == Quantity(at_least=60)
@@ -367,6 +400,201 @@ class TestChildrenFigures:
         assert claim is not None
         assert claim.value == Quantity(at_least=19000)
 
+    def test_russia_and_ukraine_are_the_claimants(self, log: EventLog) -> None:
+        figure = state_at(log, on="2025-07-23").figures[CHILDREN]
+        assert [(c.claimant, str(c.value)) for c in figure.claims] == [
+            ("UA", "at least 19,000"),
+            ("RU", "339"),
+        ]
+
+    def test_explained_by_both_claims(self, log: EventLog) -> None:
+        explanation = explain(state_at(log, on="2025-07-23"), f"figures/{CHILDREN}")
+        assert set(explanation.event_ids) == {
+            "2025-07-23-children-list-339",
+            "ua-children-deported-19000",
+        }
+
+
+class TestRoundDurationsRevised:
+    """Article 004 puts the first two rounds under three hours, revising 001."""
+
+    def test_first_round_at_least_60_minutes_as_known_on_30_june(
+        self, log: EventLog
+    ) -> None:
+        state = state_at(log, on="2025-05-16", known_at=BEFORE_004)
+        assert state.meetings[ROUND_1].duration_minutes == Quantity(at_least=60)
+
+    def test_first_round_60_to_179_minutes_as_known_now(self, log: EventLog) -> None:
+        meeting = state_at(log, on="2025-05-16").meetings[ROUND_1]
+        assert meeting.duration_minutes == Quantity(at_least=60, at_most=179)
+
+    def test_second_round_had_no_duration_as_known_on_30_june(
+        self, log: EventLog
+    ) -> None:
+        state = state_at(log, on="2025-06-02", known_at=BEFORE_004)
+        assert state.meetings[ROUND_2].duration_minutes is None
+
+    def test_second_round_at_most_119_minutes_as_known_now(self, log: EventLog) -> None:
+        meeting = state_at(log, on="2025-06-02").meetings[ROUND_2]
+        assert meeting.duration_minutes == Quantity(at_most=119)
+
+    def test_correction_recorded_on_23_july(self, log: EventLog) -> None:
+        record = log.get(ROUND_1_BOUNDED)
+        assert record is not None
+        assert record.recorded_at.date() == date(2025, 7, 23)
+
+    def test_replacement_cites_both_articles(self, log: EventLog) -> None:
+        sources = state_at(log).events[ROUND_1].sources
+        assert ARTICLE_004 in titles(sources)
+        assert {source.outlet for source in sources} == {"Babel", None}
+
+
+@pytest.fixture(scope="module")
+def changes(log: EventLog) -> negstate.Diff:
+    return diff(
+        state_at(log, on="2025-05-16", known_at=BEFORE_004),
+        state_at(log, on="2025-05-16"),
+    )
+
+
+class TestKnowledgeDiffOfTheFirstRound:
+    """16 May as known on 30 June against 16 May as known now: one change."""
+
+    def test_only_the_first_round_changed(self, changes: negstate.Diff) -> None:
+        assert [(c.path, c.kind) for c in changes] == [
+            (f"meetings/{ROUND_1}", ChangeKind.CHANGED)
+        ]
+
+    def test_only_its_duration_changed(self, changes: negstate.Diff) -> None:
+        (change,) = changes
+        assert change.fields == ("duration_minutes",)
+        assert change.after["duration_minutes"] == {"at_least": 60, "at_most": 179}
+
+    def test_change_cites_article_004(self, changes: negstate.Diff) -> None:
+        (change,) = changes
+        assert ARTICLE_004 in titles(change.sources)
+
+    def test_timeline_names_the_correcting_event(self, log: EventLog) -> None:
+        assert log.timeline().revised_by[ROUND_1] == (ROUND_1_BOUNDED,)
+
+    def test_change_lists_the_correcting_event(self, changes: negstate.Diff) -> None:
+        (change,) = changes
+        assert ROUND_1_BOUNDED in change.events
+
+
+class TestDuplicateRefusalMerged:
+    """Article 004 re-reports Putin's refusal; a review merges it into 003's report."""
+
+    def test_both_reports_count_as_known_on_23_july(self, log: EventLog) -> None:
+        events = state_at(log, known_at="2025-07-23").events
+        assert REFUSAL in events
+        assert REFUSAL_004 in events
+
+    def test_refusal_counts_once_now(self, log: EventLog) -> None:
+        events = state_at(log).events.values()
+        refusals = [
+            event.id
+            for event in events
+            if isinstance(event, ProposalRejected) and event.proposal == CHALLENGE
+        ]
+        assert refusals == [REFUSAL]
+
+    def test_challenge_has_one_answer(self, log: EventLog) -> None:
+        challenge = state_at(log).meeting_proposals[CHALLENGE]
+        assert challenge.responses == (
+            Response(party="RU", kind=ResponseKind.REJECTED, event=REFUSAL),
+        )
+
+    def test_kept_refusal_carries_both_reports(self, log: EventLog) -> None:
+        refusal = state_at(log).events[REFUSAL]
+        assert titles(refusal.sources) == {ARTICLE_003, ARTICLE_004}
+
+    def test_merge_recorded_on_24_july(self, log: EventLog) -> None:
+        record = log.get(REFUSALS_MERGED)
+        assert record is not None
+        assert record.recorded_at.date() == date(2025, 7, 24)
+
+
+class TestExplainRevisions:
+    """explain names the revisions behind an event when given the timeline's."""
+
+    def test_first_round_lists_its_correction(self, log: EventLog) -> None:
+        timeline = log.timeline()
+        explanation = explain(
+            timeline.state_at("2025-05-16"),
+            f"meetings/{ROUND_1}",
+            revisions=timeline.revisions,
+            revised_by=timeline.revised_by,
+        )
+        assert explanation.event_ids == (ROUND_1,)
+        assert [r.id for r in explanation.revised_by[ROUND_1]] == [ROUND_1_BOUNDED]
+        assert f"revised by {ROUND_1_BOUNDED} (EventCorrected)" in str(explanation)
+
+    def test_refusal_lists_the_merge(self, log: EventLog) -> None:
+        timeline = log.timeline()
+        explanation = explain(
+            timeline.state_at("2025-05-16"),
+            f"meeting_proposals/{CHALLENGE}",
+            revisions=timeline.revisions,
+            revised_by=timeline.revised_by,
+        )
+        assert explanation.event_ids == (CHALLENGE, REFUSAL)
+        assert [r.id for r in explanation.revised_by[REFUSAL]] == [REFUSALS_MERGED]
+
+    def test_a_replayed_state_brings_its_revisions(self, log: EventLog) -> None:
+        explanation = explain(state_at(log, on="2025-05-16"), f"meetings/{ROUND_1}")
+        assert [r.id for r in explanation.revised_by[ROUND_1]] == [ROUND_1_BOUNDED]
+
+
+class TestLeadersMeetingWindow:
+    """Ukraine's Zelensky-Putin meeting, due by 31 August, declined and never held."""
+
+    def test_declined_on_31_august(self, log: EventLog) -> None:
+        proposal = state_at(log, on="2025-08-31").meeting_proposals[LEADERS_MEETING]
+        assert proposal.status is MeetingStatus.DECLINED
+
+    def test_never_held(self, log: EventLog) -> None:
+        proposal = state_at(log, on="2025-12-31").meeting_proposals[LEADERS_MEETING]
+        assert proposal.held is None
+
+    def test_unanswered_it_would_be_proposed_on_31_august(self, log: EventLog) -> None:
+        events = [e for e in log.events() if e.id != LEADERS_MEETING_REJECTED]
+        proposal = state_at(events, on="2025-08-31").meeting_proposals[LEADERS_MEETING]
+        assert proposal.status is MeetingStatus.PROPOSED
+
+    def test_unanswered_it_would_lapse_on_1_september(self, log: EventLog) -> None:
+        events = [e for e in log.events() if e.id != LEADERS_MEETING_REJECTED]
+        proposal = state_at(events, on="2025-09-01").meeting_proposals[LEADERS_MEETING]
+        assert proposal.status is MeetingStatus.LAPSED
+
+
+class TestExchangeTotalsExplained:
+    """Each exchange total is explained by the swaps that add up to it."""
+
+    def test_ukraine_released_pows_in_the_seven_stages(self, log: EventLog) -> None:
+        state = state_at(log, on="2025-06-30")
+        explanation = explain(state, "exchanges/UA/prisoners_of_war")
+        stages = (9, 10, 12, 14, 19, 20, 26)
+        assert explanation.event_ids == tuple(
+            f"2025-06-{day:02d}-swap-stage" for day in stages
+        )
+
+    def test_russia_released_prisoners_in_two_swaps(self, log: EventLog) -> None:
+        explanation = explain(state_at(log, on="2025-07-31"), "exchanges/RU/prisoners")
+        assert explanation.event_ids == (
+            "2025-05-late-swap-1000-for-1000",
+            "2025-07-23-prisoner-swap",
+        )
+
+    def test_total_adds_up_its_swaps(self, log: EventLog) -> None:
+        state = state_at(log, on="2025-07-31")
+        explanation = explain(state, "exchanges/RU/prisoners")
+        swaps = [e for e in explanation.events if isinstance(e, negstate.SwapCompleted)]
+        counts = [r.count for s in swaps for r in s.releases if r.by == "RU"]
+        assert counts == [1000, None]
+        assert state.released("RU", "prisoners").count == 1000
+        assert state.released("RU", "prisoners").unreported == 1
+
 
 class TestLogMatchesScript:
     """The committed log holds exactly what build_log.py builds, as it batches it."""
@@ -386,6 +614,21 @@ class TestLogMatchesScript:
         assert {(moment.time(), moment.tzinfo) for moment in moments} == {
             (time(12), UTC)
         }
+
+    def test_four_batches_the_last_a_review(self, script: ModuleType) -> None:
+        days = [batch.known_on for batch in script.build_events()]
+        assert days == [
+            date(2025, 6, 26),
+            date(2025, 6, 27),
+            date(2025, 7, 23),
+            date(2025, 7, 24),
+        ]
+        assert days[-1] == script.REVIEW_DAY
+
+    def test_revisions_come_last_in_their_batch(self, script: ModuleType) -> None:
+        for batch in script.build_events():
+            kinds = [isinstance(e, REVISION_TYPES) for e in batch.events]
+            assert kinds == sorted(kinds)
 
     def test_batches_are_in_chronological_order(self, script: ModuleType) -> None:
         days = [batch.known_on for batch in script.build_events()]
@@ -411,7 +654,9 @@ class TestSources:
         assert all(event.sources for event in log.events())
 
     def test_every_quote_has_at_most_25_words(self, log: EventLog) -> None:
-        quotes = [source.quote for event in log.events() for source in event.sources]
+        quotes = [
+            source.quote for event in log.events() for source in all_sources(event)
+        ]
         assert all(quote for quote in quotes)
         assert max(len(str(quote).split()) for quote in quotes) <= 25
 
@@ -421,5 +666,6 @@ class TestSources:
         }
         assert published == {None, date(2025, 6, 27)}
 
-    def test_log_records_no_revisions(self, log: EventLog) -> None:
-        assert not any(isinstance(e, REVISION_TYPES) for e in log.events())
+    def test_log_records_two_corrections_and_a_merge(self, log: EventLog) -> None:
+        revisions = [e.id for e in log.events() if isinstance(e, REVISION_TYPES)]
+        assert revisions == [ROUND_1_BOUNDED, ROUND_2_BOUNDED, REFUSALS_MERGED]

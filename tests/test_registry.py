@@ -99,7 +99,8 @@ class TestUserDefinedTypes:
         with (
             ns.open_log(path) as log,
             pytest.raises(
-                ns.LogFormatError, match="unknown event type 'example.SanctionsImposed'"
+                ns.LogFormatError,
+                match=r"unknown event type 'example\.SanctionsImposed'",
             ),
         ):
             list(log)

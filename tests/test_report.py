@@ -155,6 +155,12 @@ class TestContent:
         assert 'href="javascript:' not in text
         assert anchor("ev", "p<1>") in collect(text).ids
 
+    def test_corrected_and_merged_events_say_so(self, html_text: str) -> None:
+        assert "(revised: EventCorrected 2025-07-23-round-1-duration-bounded)" in (
+            html_text
+        )
+        assert "EventsMerged 2025-07-24-in-person-refusal-merged" in html_text
+
     def test_bad_diff_range_is_a_domain_error(self, talks: ns.EventLog) -> None:
         with pytest.raises(ns.NegstateError, match="back to"):
             render_report(talks, diff_from="2025-07-01", diff_to="2025-06-01")

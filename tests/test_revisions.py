@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import negstate as ns
-from negstate.replay import build_timeline
 from tests.strategies import days_in_streams, event_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
@@ -27,7 +27,7 @@ def recorded(events: list[ns.Event], cuts: list[int]) -> ns.EventLog:
     """A memory log holding ``events`` appended in batches split at ``cuts``."""
     log = ns.EventLog(clock=ticking_clock())
     bounds = sorted({0, len(events), *(c for c in cuts if 0 < c < len(events))})
-    for start, stop in zip(bounds, bounds[1:], strict=False):
+    for start, stop in itertools.pairwise(bounds):
         log.append_many(events[start:stop])
     return log
 
@@ -219,7 +219,7 @@ class TestRevisionRules:
 
     def test_correcting_an_unknown_event_is_refused(self) -> None:
         log = ns.EventLog()
-        with pytest.raises(ns.UnknownReferenceError, match="event 'c'.*'p'"):
+        with pytest.raises(ns.UnknownReferenceError, match=r"event 'c'.*'p'"):
             log.append(
                 ns.EventCorrected(
                     id="c",
@@ -391,3 +391,41 @@ class TestClaims:
         figure = ns.fold(figures).figures["children/deported"]
         assert figure.disputed
         assert figure.claim_of("RU").value == ns.Quantity.exactly(339)  # type: ignore[union-attr]
+
+
+class TestRevisionsInDiffsAndExplanations:
+    """A change across recording time names the revision behind it."""
+
+    def test_knowledge_diff_cites_the_correction(self) -> None:
+        log = ns.EventLog(clock=ticking_clock())
+        swap = ns.SwapCompleted(
+            id="s",
+            occurred="2025-05-25",
+            sources=SOURCE,
+            releases=[ns.Release(by="UA", category="prisoners", count=1000)],
+        )
+        log.append(swap)
+        before = max(r.recorded_at for r in log)
+        fixed = attrs.evolve(
+            swap,
+            releases=(ns.Release(by="UA", category="prisoners", count=1012),),
+            sources=(LATER,),
+        )
+        log.append(
+            ns.EventCorrected(
+                id="c",
+                occurred="2025-06-01",
+                sources=LATER,
+                target="s",
+                replacement=fixed,
+            )
+        )
+        changes = ns.diff(
+            ns.state_at(log, on="2025-06-01", known_at=before),
+            ns.state_at(log, on="2025-06-01"),
+        )
+        by_path = {change.path: change for change in changes}
+        assert by_path["swaps/s"].events == ("s", "c")
+        assert LATER in by_path["swaps/s"].sources
+        explained = ns.explain(ns.state_at(log), "swaps/s")
+        assert [r.id for r in explained.revised_by["s"]] == ["c"]

@@ -3,12 +3,15 @@
 Run ``python examples/ukraine_russia_2025/build_log.py`` from the repository root to
 rewrite ``talks.jsonl`` next to this script.  Events are grouped into batches by the
 day their report became known (see ``SOURCES.md``) and each batch is appended with
-that day, 12:00 UTC, as its recording time.  Quotes are copied exactly from the
-articles; typographic apostrophes and dashes are written as escapes.
+that day, 12:00 UTC, as its recording time.  Later reports revise earlier events
+through corrections and a merge, appended like any other event on the day they became
+known, so the log stays append-only.  Quotes are copied exactly from the articles;
+typographic apostrophes and dashes are written as escapes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +22,8 @@ from negstate import (
     AgreementReached,
     DeadlineSet,
     Event,
+    EventCorrected,
+    EventsMerged,
     FuzzyDate,
     MeetingHeld,
     MeetingProposed,
@@ -76,6 +81,9 @@ KNOWN_ON: dict[str, date] = {
     "brief_istanbul": date(2025, 7, 23),
 }
 """The first day each article can have been published (see SOURCES.md)."""
+
+REVIEW_DAY = date(2025, 7, 24)
+"""The day the log was reviewed for duplicate reports; no article is new that day."""
 
 UA, RU, US, TR = "UA", "RU", "US", "TR"
 ISTANBUL = "Istanbul, Turkey"
@@ -979,6 +987,22 @@ def _known_july_23() -> tuple[Event, ...]:
             text="no elections under martial law after the mandate expired",
             note="Undated in 004 ('has publicly questioned'); by 23 July.",
         ),
+        ProposalRejected(
+            id="putin-turned-down-in-person-challenge",
+            occurred=FuzzyDate.no_later_than(date(2025, 7, 23)),
+            sources=cite(
+                "brief_istanbul",
+                "Putin had previously turned down Zelenskiy\u2019s challenge for an "
+                "in-person meeting",
+            ),
+            proposal="zelensky-in-person-meeting-challenge",
+            by=RU,
+            note=(
+                "004's report of the refusal, undated ('had previously'): by 23 July. "
+                "It is the refusal 003 already reported; the 24 July review merges "
+                "it into putin-declines-in-person-meeting."
+            ),
+        ),
         MeetingHeld(
             id="2025-07-23-istanbul-round-3",
             occurred=round_3,
@@ -1246,12 +1270,115 @@ def _known_july_23() -> tuple[Event, ...]:
     )
 
 
+def _corrected_july_23(meetings: Mapping[str, MeetingHeld]) -> tuple[Event, ...]:
+    """Build the corrections that article 004 (known 23 July) makes to earlier meetings.
+
+    004 gives the first two Istanbul rounds "under three hours" together, which
+    bounds both rounds' durations.
+    """
+    combined = cite(
+        "brief_istanbul",
+        "Wednesday\u2019s session was notably shorter than the previous encounters on "
+        "May 16 and June 2, which combined lasted under three hours.",
+    )
+    round_1 = meetings["2025-05-16-istanbul-round-1"]
+    round_2 = meetings["2025-06-02-istanbul-round-2"]
+    return (
+        EventCorrected(
+            id="2025-07-23-round-1-duration-bounded",
+            occurred=day(2025, 7, 23),
+            sources=combined,
+            target=round_1.id,
+            replacement=attrs.evolve(
+                round_1,
+                sources=(*round_1.sources, combined),
+                duration_minutes=Quantity(at_least=60, at_most=179),
+                note=(
+                    "First direct talks since 2022; Umerov reported on it for "
+                    "Ukraine. 001 names no delegation heads. 'A little over an hour' "
+                    "(001): at least 60 minutes; 004 caps it at 179 (see the "
+                    "correction's note)."
+                ),
+            ),
+            note=(
+                "004: the 16 May and 2 June rounds 'combined lasted under three "
+                "hours', i.e. under 180 minutes, at most 179 whole minutes together. "
+                "So 16 May alone lasted at most 179 minutes; 001's 'a little over an "
+                "hour' keeps at least 60. Read as 'each longer than 40 minutes', "
+                "'notably shorter than the previous encounters' would cap it at 139; "
+                "not applied, as it may compare the 40 minutes with both together."
+            ),
+        ),
+        EventCorrected(
+            id="2025-07-23-round-2-duration-bounded",
+            occurred=day(2025, 7, 23),
+            sources=combined,
+            target=round_2.id,
+            replacement=attrs.evolve(
+                round_2,
+                sources=(*round_2.sources, combined),
+                duration_minutes=Quantity(at_most=119),
+                note=(
+                    "001 gives no duration; 004's combined figure with the 16 May "
+                    "round leaves at most 119 minutes (see the correction's note)."
+                ),
+            ),
+            note=(
+                "004: 16 May and 2 June together at most 179 minutes; 16 May lasted "
+                "at least 60 (001), so 2 June lasted at most 179 - 60 = 119 minutes. "
+                "No lower bound is used (see the 16 May correction's note)."
+            ),
+        ),
+    )
+
+
+def _reviewed_july_24() -> tuple[Event, ...]:
+    """Build the revisions of the review on 24 July, which found a duplicate report."""
+    return (
+        EventsMerged(
+            id="2025-07-24-in-person-refusal-merged",
+            occurred=REVIEW_DAY,
+            sources=[
+                cite(
+                    "third_round",
+                    "In previous rounds, Putin had failed to show in-person, sending "
+                    "lower-level officials to the meeting instead",
+                ),
+                cite(
+                    "brief_istanbul",
+                    "Putin had previously turned down Zelenskiy\u2019s challenge for "
+                    "an in-person meeting",
+                ),
+            ],
+            kept="putin-declines-in-person-meeting",
+            duplicates=("putin-turned-down-in-person-challenge",),
+            note=(
+                "003 and 004 report one refusal of one challenge: Zelensky's call for "
+                "in-person talks, which Putin did not take up by the 16 May round. "
+                "003's event, dated by 16 May, is kept; 004's undated report adds its "
+                "source."
+            ),
+        ),
+    )
+
+
 def build_events() -> list[Batch]:
     """Build every event, in batches by the day its report became known."""
+    june_26 = _known_june_26()
+    june_27 = _known_june_27()
+    meetings = {
+        event.id: event
+        for event in (*june_26, *june_27)
+        if isinstance(event, MeetingHeld)
+    }
     return [
-        Batch(KNOWN_ON["babel"], _known_june_26()),
-        Batch(KNOWN_ON["third_round"], _known_june_27()),
-        Batch(KNOWN_ON["brief_istanbul"], _known_july_23()),
+        Batch(KNOWN_ON["babel"], june_26),
+        Batch(KNOWN_ON["third_round"], june_27),
+        Batch(
+            KNOWN_ON["brief_istanbul"],
+            (*_known_july_23(), *_corrected_july_23(meetings)),
+        ),
+        Batch(REVIEW_DAY, _reviewed_july_24()),
     ]
 
 

@@ -932,6 +932,7 @@ def _cmd_export(args: argparse.Namespace, ctx: Context) -> int:
         events = list(log.events())
         timeline = log.timeline()
     newline = "" if args.format == "csv" else None
+    what = f"{len(events)} event(s)"
     with _output(args.out, ctx, newline=newline) as stream:
         if args.format == "jsonl":
             for event in events:
@@ -939,7 +940,8 @@ def _cmd_export(args: argparse.Namespace, ctx: Context) -> int:
                 stream.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
                 stream.write("\n")
         elif args.format == "csv" and args.positions:
-            write_positions_csv(timeline, _export_days(args, timeline), stream)
+            rows = write_positions_csv(timeline, _export_days(args, timeline), stream)
+            what = f"{rows} position row(s)"
         elif args.format == "csv":
             write_events_csv(events, stream, ctx.converter)
         else:
@@ -948,7 +950,7 @@ def _cmd_export(args: argparse.Namespace, ctx: Context) -> int:
             for record in to_plover(events, ctx.converter, actor_codes=actor_codes):
                 stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     if args.out not in (None, "-"):
-        ctx.err.write(f"wrote {len(events)} event(s) as {args.format} to {args.out}\n")
+        ctx.err.write(f"wrote {what} as {args.format} to {args.out}\n")
     return EXIT_OK
 
 
@@ -1388,7 +1390,7 @@ def _build_add(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers
         "append events to a log",
         "Append events to LOG as one atomic batch: from FILE (or - for standard "
         "input) holding one JSON event object, a JSON array of them or JSON Lines, "
-        "each as `negstate export --format jsonl` writes them; or one event built "
+        "each as 'negstate export --format jsonl' writes them; or one event built "
         "from flags with a FORM:\n\n"
         "  negstate add talks.jsonl position --id ua-ceasefire --date 2025-05-16 \\\n"
         "      --party UA --issue ceasefire --stance demands --terms-text "
@@ -1484,7 +1486,7 @@ def _build_exchange(commands: Any) -> None:  # noqa: ANN401 - argparse's subpars
         "export",
         _cmd_export,
         "write the log as JSON Lines, CSV or PLOVER records",
-        "jsonl: the events, one per line, as `negstate add` reads them.\n"
+        "jsonl: the events, one per line, as 'negstate add' reads them.\n"
         "csv: one row per event (columns in negstate.rows); with --positions one "
         "row per party, issue and day.\n"
         "plover: one PLOVER JSON record per event (mapping in negstate.plover).",
@@ -1512,10 +1514,10 @@ def _build_exchange(commands: Any) -> None:  # noqa: ANN401 - argparse's subpars
         "import",
         _cmd_import,
         "append events from a CSV, PLOVER or JSON Lines file",
-        "csv reads what `export --format csv` writes; plover reads PLOVER records, "
+        "csv reads what 'export --format csv' writes; plover reads PLOVER records, "
         "rebuilding events where the record holds enough (records that cannot be "
         "mapped are listed, one line each, and the command exits 1 after importing "
-        "the others); jsonl is the same as `negstate add`.",
+        "the others); jsonl is the same as 'negstate add'.",
     )
     _add_log(imports)
     imports.add_argument("file", metavar="FILE", help="the file, or - for stdin")
@@ -1586,7 +1588,7 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_index,
         "keep the checkpoint index in an SQLite log for fast queries",
         "Replay LOG once and keep its checkpoint index in the database, so that "
-        "`negstate state LOG --at DAY` answers without replaying the log.  The "
+        "'negstate state LOG --at DAY' answers without replaying the log.  The "
         "index is used while no record has been appended since; run this again "
         "after an import.  JSON Lines logs keep no index.",
     )

@@ -292,19 +292,6 @@ def diff(
     """
     plain = (converter or _default_converter()).unstructure
     known = _Known(after.events, before.events)
-
-    def in_time_order(ids: set[str]) -> tuple[str, ...]:
-        def key(event_id: str) -> tuple[int, int, str]:
-            event = known.get(event_id)
-            if event is None:
-                return (0, 0, event_id)
-            span = event.occurred
-            high = span.latest.toordinal() if span.latest else 10**8
-            low = span.earliest.toordinal() if span.earliest else 0
-            return (high, low, event_id)
-
-        return tuple(sorted(ids, key=key))
-
     candidates = _candidates(before, after)
     old_tables, new_tables = _tables(before), _tables(after)
     exchange_events = _exchange_events(
@@ -320,7 +307,6 @@ def diff(
             else candidates.get(section, set())
         )
         for key in sorted(keys, key=_path_key):
-            path = f"{section}/{_path_key(key)}"
             was, now = old.get(key), new.get(key)
             if was == now:
                 continue
@@ -330,52 +316,71 @@ def diff(
                 was_events = set(_record_events(was))
                 now_events = set(_record_events(now))
                 causes = (was_events ^ now_events) or (was_events | now_events)
-            events = in_time_order(causes)
-            sources = _sources_of(events, known)
-            if was is None:
-                changes.append(
-                    Change(
-                        path=path,
-                        kind=ChangeKind.ADDED,
-                        after=plain(now),
-                        events=events,
-                        sources=sources,
-                    )
+            revisions = _revisions_between(before, after, causes)
+            events = _in_time_order(causes, known)
+            events += tuple(revision.id for revision in revisions)
+            changes.append(
+                Change(
+                    path=f"{section}/{_path_key(key)}",
+                    kind=ChangeKind.ADDED
+                    if was is None
+                    else ChangeKind.REMOVED
+                    if now is None
+                    else ChangeKind.CHANGED,
+                    before=None if was is None else plain(was),
+                    after=None if now is None else plain(now),
+                    events=events,
+                    fields=_changed_fields(was, now),
+                    sources=_sources_of(events, known, revisions),
                 )
-            elif now is None:
-                changes.append(
-                    Change(
-                        path=path,
-                        kind=ChangeKind.REMOVED,
-                        before=plain(was),
-                        events=events,
-                        sources=sources,
-                    )
-                )
-            else:
-                changes.append(
-                    Change(
-                        path=path,
-                        kind=ChangeKind.CHANGED,
-                        before=plain(was),
-                        after=plain(now),
-                        events=events,
-                        fields=_changed_fields(was, now),
-                        sources=sources,
-                    )
-                )
+            )
     return Diff(before=before.as_of, after=after.as_of, changes=tuple(changes))
 
 
+def _in_time_order(ids: set[str], known: Mapping[str, Event]) -> tuple[str, ...]:
+    """Event ids in the order their events happened (unknown ids first)."""
+
+    def key(event_id: str) -> tuple[int, int, str]:
+        event = known.get(event_id)
+        if event is None:
+            return (0, 0, event_id)
+        span = event.occurred
+        return (span.last_ordinal, span.first_ordinal, event_id)
+
+    return tuple(sorted(ids, key=key))
+
+
 def _sources_of(
-    events: tuple[str, ...], known: Mapping[str, Event]
+    events: tuple[str, ...],
+    known: Mapping[str, Event],
+    revisions: tuple[Event, ...] = (),
 ) -> tuple[Source, ...]:
     found: list[Source] = []
     for event_id in events:
         event = known.get(event_id)
         if event is not None:
             found.extend(s for s in event.sources if s not in found)
+    for revision in revisions:
+        found.extend(s for s in revision.sources if s not in found)
     return tuple(found)
+
+
+def _revisions_between(
+    before: NegotiationState, after: NegotiationState, causes: set[str]
+) -> tuple[Event, ...]:
+    """Revisions of a change's events that only one of the states was replayed with.
+
+    A correction recorded between two knowledge times is such a revision.
+    """
+    if not before.revised_by and not after.revised_by:
+        return ()
+    found: dict[str, Event] = {}
+    for event_id in causes:
+        old = {r.id: r for r in before.revised_by.get(event_id, ())}
+        new = {r.id: r for r in after.revised_by.get(event_id, ())}
+        for revision_id in sorted(old.keys() ^ new.keys()):
+            found[revision_id] = old.get(revision_id) or new[revision_id]
+    return tuple(found.values())
 
 
 def _changed_fields(was: Any, now: Any) -> tuple[str, ...]:  # noqa: ANN401

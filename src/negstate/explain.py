@@ -64,17 +64,24 @@ class Explanation:
 
     def __str__(self) -> str:
         lines = [f"{self.path}: {len(self.events)} event(s)"]
+        width = max((len(e.occurred.describe()) for e in self.events), default=0)
         for event in self.events:
-            lines.append(
-                f"  {event.occurred.describe():<28} {event.id} ({type(event).__name__})"
-            )
-            lines.extend(f"      {source.cite()}" for source in event.sources)
+            when = event.occurred.describe()
+            lines.append(f"  {when:<{width}}  {event.id} ({type(event).__name__})")
+            lines.extend(f"      {cited}" for cited in _citations(event.sources))
             for revision in self.revised_by.get(event.id, ()):
                 lines.append(
                     f"      revised by {revision.id} ({type(revision).__name__})"
                 )
-                lines.extend(f"        {source.cite()}" for source in revision.sources)
+                lines.extend(
+                    f"        {cited}" for cited in _citations(revision.sources)
+                )
         return "\n".join(lines)
+
+
+def _citations(sources: tuple[Source, ...]) -> list[str]:
+    """Each report once, though an event may quote it more than once."""
+    return list(dict.fromkeys(source.cite() for source in sources))
 
 
 def resolve(state: NegotiationState, path: str) -> tuple[str, Any]:
@@ -139,14 +146,19 @@ def explain(
 ) -> Explanation:
     """The events, in valid-time order, that produced the record at ``path``.
 
-    Pass a timeline's ``revisions`` and ``revised_by`` (``log.timeline()`` has them)
-    to see the corrections and merges behind each event too.  A user-defined record
-    in ``custom`` is explained by its ``events`` attribute, if it has one.
+    The corrections and merges behind each event come with it: those the state was
+    replayed with, or those of a timeline's ``revisions`` and ``revised_by`` when
+    they are given.  A user-defined record in ``custom`` is explained by its
+    ``events`` attribute, if it has one.
     """
     record_path, record = resolve(state, path)
     wanted = set(_event_ids(state, record_path.split("/")[0], record_path, record))
     ordered = tuple(event for event in state.events.values() if event.id in wanted)
-    revisions_of: dict[str, tuple[Event, ...]] = {}
+    revisions_of: dict[str, tuple[Event, ...]] = {
+        event.id: state.revised_by[event.id]
+        for event in ordered
+        if event.id in state.revised_by
+    }
     if revisions is not None and revised_by is not None:
         for event in ordered:
             found = tuple(

@@ -265,13 +265,25 @@ class ReplayIndex:
     far); ``state(end, ...)`` is the state after the first ``end`` events.
     """
 
-    def __init__(self, registry: EventRegistry) -> None:
+    def __init__(
+        self,
+        registry: EventRegistry,
+        events: list[Event] | None = None,
+        position_of: dict[str, int] | None = None,
+    ) -> None:
+        """An empty index, keeping its own order or sharing an order's.
+
+        Given ``events`` and ``position_of``, the index reads them and the order
+        grows them itself; the index then only counts what it folded.
+        """
         self.registry = registry
         self.clock = [0]
         self.histories = {name: _History() for name in TABLES}
         self.custom_histories: dict[str, _History] = {}
-        self.events: list[Event] = []
-        self.position_of: dict[str, int] = {}
+        self._owns_order = events is None
+        self.events: list[Event] = [] if events is None else events
+        self.position_of: dict[str, int] = {} if position_of is None else position_of
+        self._length = 0
         draft = StateDraft()
         for name in TABLES:
             setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
@@ -292,11 +304,11 @@ class ReplayIndex:
         return _RecordingTable(history, self.clock)
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self._length
 
     def extend(self, events: Iterable[Event]) -> None:
         """Fold ``events`` on, in the order given; on error undo them and re-raise."""
-        start = len(self.events)
+        start = self._length
         self.clock[0] = start
         try:
             apply_events(self.draft, events, self.registry, applied=self._applied)
@@ -305,9 +317,11 @@ class ReplayIndex:
             raise
 
     def _applied(self, event: Event) -> None:
-        self.position_of[event.id] = len(self.events)
-        self.events.append(event)
-        self.clock[0] = len(self.events)
+        if self._owns_order:
+            self.position_of[event.id] = self._length
+            self.events.append(event)
+        self._length += 1
+        self.clock[0] = self._length
 
     def rewind(self, position: int) -> None:
         """Forget every event from fold position ``position`` on."""
@@ -321,10 +335,13 @@ class ReplayIndex:
         swaps = self.draft.swaps
         assert isinstance(swaps, _RecordingList)  # noqa: S101 - set in __init__
         swaps.rewind(position)
-        while len(self.events) > position:
-            event = self.events.pop()
-            del self.position_of[event.id]
-            del self.draft.events[event.id]
+        draft_events = self.draft.events
+        while len(draft_events) > position:
+            draft_events.popitem()
+        if self._owns_order:
+            while len(self.events) > position:
+                del self.position_of[self.events.pop().id]
+        self._length = min(self._length, position)
 
     def state(
         self, end: int, *, as_of: date | None, reading: Reading = Reading.SURELY
@@ -349,14 +366,14 @@ class ReplayIndex:
         Those whose expiry (or window) ends on a day from ``first`` up to ``last``.
         """
         cached = self._dated.get(table)
-        if cached is None or cached[0] != len(self.events):
+        if cached is None or cached[0] != self._length:
             ends = []
             for key, entry in dict.items(getattr(self.draft, table)):
                 span = entry[0].expires if table == "deadlines" else entry[0].window
                 if span is not None and span.latest is not None:
                     ends.append((span.latest.toordinal(), key))
             ends.sort()
-            cached = self._dated[table] = (len(self.events), ends)
+            cached = self._dated[table] = (self._length, ends)
         ends = cached[1]
         low = bisect_left(ends, (first.toordinal(),))
         high = bisect_left(ends, (last.toordinal() + 1,))

@@ -45,7 +45,7 @@ from negstate.records import (
 )
 from negstate.reducers import BUILTIN_EVENTS, paused_gc
 from negstate.registry import EventRegistry
-from negstate.replay import Timeline, build_timeline, day_of
+from negstate.replay import Timeline, build_timeline, day_of, moment_of
 from negstate.serialization import SCHEMA_VERSION, make_converter
 from negstate.state import NegotiationState
 from negstate.stores.jsonl import JsonLinesStorage
@@ -62,6 +62,8 @@ __all__ = [
 ]
 
 SQLITE_SUFFIXES: Final = (".sqlite", ".sqlite3", ".db")
+_LOAD_CHUNK: Final = 10_000
+"""Records decoded together when a log loads."""
 """File suffixes that open an SQLite log; any other suffix opens JSON Lines."""
 
 
@@ -318,8 +320,16 @@ class EventLog:
 
         Hashes and chain are checked in bulk; the checked records are decoded by
         the fast decoder, and anything it does not expect is decoded again strictly
-        so that an error names the record and field.
+        so that an error names the record and field.  Records are read in chunks
+        so that only one chunk's raw data is held at a time.
         """
+        with paused_gc():
+            for first in range(start, stop, _LOAD_CHUNK):
+                previous_hash = self._load_chunk(
+                    first, min(stop, first + _LOAD_CHUNK), previous_hash
+                )
+
+    def _load_chunk(self, start: int, stop: int, previous_hash: str) -> str:
         bulk = self._storage.read_bulk(start, stop, previous_hash)
         events = self._events
         recorded = self._recorded
@@ -350,6 +360,7 @@ class EventLog:
                 ids[event.id] = len(events)
                 events.append(event)
                 recorded.append(moment)
+        return bulk.last_hash
 
     def _strict(self, seq: int) -> Record:
         """Decode record ``seq`` with every check, for its precise error."""
@@ -459,20 +470,26 @@ class EventLog:
             stored = next(self._storage.read(position + 1, position + 2))
         return _record(stored, events[position])
 
-    def timeline(self, known_at: datetime | None = None) -> Timeline:
+    def timeline(self, known_at: datetime | date | str | None = None) -> Timeline:
         """The log's events in valid-time order (those recorded by ``known_at``)."""
+        known_at = moment_of(known_at)
         cached = self._timelines.get(known_at)
         if cached is None:
-            events: Iterable[Event] = self._all()
-            if known_at is not None:
-                assert self._recorded is not None  # noqa: S101 - loaded by _all
-                count = bisect_right(self._recorded, known_at)
-                events = self._all()[:count]
-            cached = build_timeline(events, self._registry)
-            if len(self._timelines) > 8:  # noqa: PLR2004 - a small cache is enough
-                self._timelines.clear()
-            self._timelines[known_at] = cached
+            with paused_gc():
+                cached = self._build_timeline(known_at)
         return cached
+
+    def _build_timeline(self, known_at: datetime | None) -> Timeline:
+        events: Iterable[Event] = self._all()
+        if known_at is not None:
+            assert self._recorded is not None  # noqa: S101 - loaded by _all
+            count = bisect_right(self._recorded, known_at)
+            events = self._all()[:count]
+        timeline = build_timeline(events, self._registry)
+        if len(self._timelines) > 8:  # noqa: PLR2004 - a small cache is enough
+            self._timelines.clear()
+        self._timelines[known_at] = timeline
+        return timeline
 
     # -- writing ------------------------------------------------------------------
 
@@ -516,13 +533,16 @@ class EventLog:
                     hint="another writer appended; refresh, re-check and retry",
                 )
             fresh = self._new_events(batch)
-            written: dict[str, Record] = {}
-            if fresh:
-                timeline = self._check_folds(fresh)
-                written = self._write(fresh)
-                self._timelines = {None: timeline}
-            found = [written.get(event.id) or self.get(event.id) for event in batch]
-            return tuple(record for record in found if record is not None)
+            if not fresh:
+                found = [self.get(event.id) for event in batch]
+                return tuple(record for record in found if record is not None)
+            timeline = self._check_folds(fresh)
+            stored = self._write(fresh)
+        # Only once the storage has committed does this log count the records.
+        written = self._remember(fresh, stored)
+        self._timelines = {None: timeline}
+        found = [written.get(event.id) or self.get(event.id) for event in batch]
+        return tuple(record for record in found if record is not None)
 
     def _new_events(self, batch: list[Event]) -> list[Event]:
         fresh: dict[str, Event] = {}
@@ -562,7 +582,7 @@ class EventLog:
         timeline.state_at()
         return timeline
 
-    def _write(self, fresh: list[Event]) -> dict[str, Record]:
+    def _write(self, fresh: list[Event]) -> list[StoredRecord]:
         now = self._clock()
         if now.tzinfo is None:
             raise NegstateError(
@@ -588,6 +608,14 @@ class EventLog:
             stored.append(row)
             prev = row.hash
         self._storage.write(stored, fresh)
+        return stored
+
+    def _remember(
+        self, fresh: list[Event], stored: list[StoredRecord]
+    ) -> dict[str, Record]:
+        """Count records the storage has committed; their records by event id."""
+        assert self._events is not None  # noqa: S101 - loaded before writing
+        assert self._recorded is not None  # noqa: S101 - loaded before writing
         recorded_at = datetime.fromisoformat(stored[0].recorded_at)
         written: dict[str, Record] = {}
         for event, row in zip(fresh, stored, strict=True):
@@ -716,7 +744,9 @@ def _storage_for(
     path: Path, *, fsync: bool, lock_timeout: float, repair: bool = True
 ) -> Storage:
     if path.suffix.lower() in SQLITE_SUFFIXES:
-        return SqliteStorage(path, fsync=fsync, lock_timeout=lock_timeout)
+        return SqliteStorage(
+            path, fsync=fsync, lock_timeout=lock_timeout, read_only=not repair
+        )
     return JsonLinesStorage(path, fsync=fsync, lock_timeout=lock_timeout, repair=repair)
 
 

@@ -2,7 +2,7 @@
 
 A record's canonical text is one JSON object with a fixed key order::
 
-    {"seq":7,"recorded_at":"2026-01-02T03:04:05.000006Z","schema_version":1,
+    {"seq":7,"recorded_at":"2026-01-02T03:04:05.000006Z","schema_version":2,
      "batch_left":0,"prev":"<sha256 of record 6>","event":{...sorted keys...}}
 
 Its hash is the SHA-256 of those UTF-8 bytes.  A stored line is the canonical text

@@ -536,4 +536,4 @@ def fold(
     """
     draft = StateDraft() if start is None else start.thaw()
     apply_events(draft, events, registry)
-    return draft.freeze(as_of=as_of, reading=reading)
+    return draft.freeze(as_of=as_of, reading=Reading(reading))

@@ -54,6 +54,7 @@ __all__ = [
     "build_timeline",
     "day_of",
     "moment_of",
+    "reading_of",
     "state_at",
 ]
 
@@ -114,7 +115,7 @@ class _Order:
     def indexed(self, length: int) -> ReplayIndex:
         """The checkpoint index, folded at least up to ``length`` events."""
         if self.index is None:
-            self.index = ReplayIndex(self.registry)
+            self.index = ReplayIndex(self.registry, self.events, self.position_of)
         if len(self.index) < length:
             self.index.extend(self.events[len(self.index) : length])
         return self.index
@@ -181,6 +182,7 @@ class Timeline:
     ) -> list[Event]:
         """The events that count on day ``on`` (all of them when ``on`` is None)."""
         events = self._order.events
+        reading = reading_of(reading)
         if on is None:
             return events[: self._length]
         day = day_of(on)
@@ -201,19 +203,35 @@ class Timeline:
     ) -> NegotiationState:
         """The state on day ``on``, read the ``reading`` way (``None``: after all)."""
         day = None if on is None else day_of(on)
+        reading = reading_of(reading)
         if reading is Reading.POSSIBLY and day is not None:
-            return fold(
+            state = fold(
                 self.counting(day, reading=reading),
                 as_of=day,
                 reading=reading,
                 registry=self.registry,
             )
-        if day is None and self._order.index is None:
+        elif day is None and self._order.index is None:
             # The whole log, asked for once: a plain fold is cheaper than indexing.
-            return fold(self.events, registry=self.registry)
-        end = self._length if day is None else self.count_by(day)
-        index = self._order.indexed(self._length)
-        return index.state(end, as_of=day, reading=reading)
+            state = fold(self.events, registry=self.registry)
+        else:
+            end = self._length if day is None else self.count_by(day)
+            index = self._order.indexed(self._length)
+            state = index.state(end, as_of=day, reading=reading)
+        if not self.revised_by:
+            return state
+        return attrs.evolve(state, revised_by=self._revisions_of(state))
+
+    def _revisions_of(self, state: NegotiationState) -> Mapping[str, tuple[Event, ...]]:
+        """The revisions applied to the events ``state`` folded."""
+        events = state.events
+        return MappingProxyType(
+            {
+                event_id: tuple(self.revisions[r] for r in revisions)
+                for event_id, revisions in self.revised_by.items()
+                if event_id in events
+            }
+        )
 
     def checkpoint_index(self) -> ReplayIndex:
         """The checkpoint index of this timeline (built on first use)."""
@@ -478,6 +496,16 @@ def state_at(
     else:
         timeline = build_timeline(source, registry or BUILTIN_EVENTS)
     return timeline.state_at(on, reading=reading)
+
+
+def reading_of(value: Reading | str) -> Reading:
+    """A reading given as a Reading or as its text (``surely``, ``possibly``)."""
+    try:
+        return Reading(value)
+    except ValueError:
+        raise FuzzyDateError(
+            f"{value!r} is not a reading", hint="use surely or possibly"
+        ) from None
 
 
 def moment_of(value: datetime | date | str | None) -> datetime | None:

@@ -212,7 +212,20 @@ class _Page:
         return "" if event is None else self.sources.refs(event.sources)
 
     def event_link(self, event_id: str) -> str:
-        """A link to an event's row in the events section."""
+        """A link to an event's row in the events section.
+
+        A revision (a correction or merge) has no row of its own: it is named,
+        with the event it revised, which has the row.
+        """
+        revision = self.timeline.revisions.get(event_id)
+        if revision is not None:
+            in_order = {event.id for event in self.timeline.events}
+            revised = " ".join(
+                f'<a href="#{anchor("ev", target)}"><code>{_e(target)}</code></a>'
+                for target in revision.references
+                if target in in_order
+            )
+            return f"<code>{_e(event_id)}</code> (revising {revised})"
         return f'<a href="#{anchor("ev", event_id)}"><code>{_e(event_id)}</code></a>'
 
 
@@ -454,6 +467,17 @@ def _changes(page: _Page) -> str:
     return _section("changes", f"What changed from {span}", table)
 
 
+def _revised_note(page: _Page, event_id: str) -> str:
+    """Which later reports corrected or merged this event, if any did."""
+    revisions = page.timeline.revised_by.get(event_id, ())
+    if not revisions:
+        return ""
+    named = ", ".join(
+        f"{_e(type(page.timeline.revisions[r]).__name__)} {_e(r)}" for r in revisions
+    )
+    return f' <span class="muted revised">(revised: {named})</span>'
+
+
 def _events(page: _Page) -> str:
     rows = []
     for index, event in enumerate(page.timeline.events):
@@ -473,7 +497,8 @@ def _events(page: _Page) -> str:
                         f' <span class="muted">({_e(event.claimed_by)}\'s word)</span>'
                         if event.claimed_by
                         else ""
-                    ),
+                    )
+                    + _revised_note(page, event.id),
                     f"<code>{_e(event.id)}</code>",
                     page.sources.refs(event.sources),
                 ],

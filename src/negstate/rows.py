@@ -652,12 +652,18 @@ POSITION_CSV_COLUMNS: Final = (
 
 def write_positions_csv(
     timeline: Timeline, days: Iterable[date], stream: TextIO
-) -> None:
-    """Write every party's position on each of ``days`` (see POSITION_CSV_COLUMNS)."""
+) -> int:
+    """Write every party's position on each of ``days`` (see POSITION_CSV_COLUMNS).
+
+    Returns how many rows were written.
+    """
     writer = csv.DictWriter(
         stream, fieldnames=POSITION_CSV_COLUMNS, extrasaction="ignore"
     )
     writer.writeheader()
+    written = 0
     for day in days:
         for row in to_rows(timeline.state_at(day), "positions"):
             writer.writerow({**row, "day": row["as_of"]})
+            written += 1
+    return written

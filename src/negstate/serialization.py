@@ -14,6 +14,7 @@ structured.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -209,6 +210,9 @@ def configure_converter(
     for kind in _JSON_NAMES:
         converter.register_structure_hook(kind, _strict(kind))
     converter.register_structure_hook_factory(_is_enum, _enum_hook)
+    converter.register_unstructure_hook_factory(
+        _is_enum, lambda _: operator.attrgetter("value")
+    )
     converter.register_structure_hook_factory(
         _is_homogenous_tuple, lambda kind: _list_only_tuple(kind, converter)
     )

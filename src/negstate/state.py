@@ -563,10 +563,12 @@ class _Builder:
                 held=held,
                 status=_meeting_status(event, answers, withdrawn, held),
             )
+        # A window is the period the meeting was to fall in, not an uncertain day:
+        # it passes after its last day whichever way dates are read.
         if record.status in {
             MeetingStatus.PROPOSED,
             MeetingStatus.AGREED,
-        } and _has_passed(record.window, self.as_of, self.reading):
+        } and _has_passed(record.window, self.as_of, Reading.SURELY):
             record = attrs.evolve(record, status=MeetingStatus.LAPSED)
         return record
 
@@ -803,6 +805,12 @@ class NegotiationState:
     figures: Mapping[str, Figure] = attrs.field(factory=_empty)
     custom: Mapping[str, Mapping[str, Any]] = attrs.field(factory=_empty)
     events: Mapping[str, Event] = attrs.field(factory=_empty, repr=False)
+    revised_by: Mapping[str, tuple[Event, ...]] = attrs.field(
+        factory=_empty, eq=False, repr=False
+    )
+    """For each event of this state that later reports revised, the corrections and
+    merges applied to it (what :func:`negstate.explain` and :func:`negstate.diff`
+    cite besides the event itself)."""
     origin: object = attrs.field(default=None, eq=False, repr=False)
     """The checkpoint index and position a state was read from, if any; it lets
     :func:`negstate.diff` compare only what changed between two such states."""

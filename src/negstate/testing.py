@@ -82,20 +82,21 @@ def crash_trial(path: Path, *, rng: random.Random, prefix: str) -> CrashOutcome:
     child = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "negstate.testing", "crash", str(path), prefix],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
     assert child.stdout is not None  # noqa: S101 - stdout=PIPE
     ready = child.stdout.readline()
     if ready.strip() != "ready":
         child.kill()
-        child.wait()
+        _, errors = child.communicate()
+        ready = f"{ready!r}; {errors.strip()[-500:]}"
         return CrashOutcome(
             acknowledged=0,
             lost=(),
             verified=False,
             repaired=False,
-            problem=f"child failed to start: {ready!r}",
+            problem=f"child failed to start: {ready}",
         )
     time.sleep(rng.uniform(0.0, 0.25))
     child.send_signal(signal.SIGKILL)

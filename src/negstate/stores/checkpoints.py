@@ -141,9 +141,12 @@ def save_index(
             for key, (positions, entries) in history.versions.items():
                 text = _key_text(key)
                 keys.append((table, positions[0], text))
+                # One event may write a key twice (a swap with two releases of
+                # one category): the last write at a position is its version.
+                last = dict(zip(positions, entries, strict=True))
                 rows.extend(
                     (table, text, position, _entry_json(table, entry))
-                    for position, entry in zip(positions, entries, strict=True)
+                    for position, entry in last.items()
                 )
     except TypeError:
         return False

@@ -294,7 +294,8 @@ class JsonLinesStorage:
 
     def _write_head(self, record: StoredRecord) -> None:
         """Replace the head file; it may lag after a crash, never run ahead."""
-        temporary = self.head_path.with_name(f".{self.head_path.name}.{os.getpid()}")
+        # Written under the write lock, so one name serves every writer.
+        temporary = self.head_path.with_name(f".{self.head_path.name}.new")
         temporary.write_text(f'{{"seq":{record.seq},"hash":"{record.hash}"}}\n')
         temporary.replace(self.head_path)
 

@@ -10,7 +10,9 @@ transaction, so they see whole batches or nothing.
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -34,6 +36,8 @@ FORMAT: Final = "1"
 """The value of ``format`` in the ``negstate_meta`` table of a negstate log."""
 
 _OPEN_END: Final = date.max.toordinal() + 1
+_BUSY_WAIT: Final = 0.05
+"""Seconds SQLite itself waits on a lock before negstate's own retry takes over."""
 
 _SCHEMA: Final = """
 CREATE TABLE negstate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,14 +64,16 @@ class SqliteStorage:
         *,
         fsync: bool = True,
         lock_timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
         self._path = Path(path)
         self._depth = 0
-        fresh = not self._path.exists() or self._path.stat().st_size == 0
+        self._lock_timeout = lock_timeout
+        self._read_only = read_only
         try:
             self._db = sqlite3.connect(
                 self._path,
-                timeout=lock_timeout,
+                timeout=_BUSY_WAIT,
                 isolation_level=None,
                 check_same_thread=False,
             )
@@ -78,27 +84,22 @@ class SqliteStorage:
                 hint="check the path and its permissions",
             ) from exc
         try:
-            self._configure(fresh=fresh, fsync=fsync)
+            self._configure(fsync=fsync)
         except BaseException:
             self._db.close()
             raise
 
-    def _configure(self, *, fresh: bool, fsync: bool) -> None:
+    def _configure(self, *, fsync: bool) -> None:
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            if not self._read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
-            if fresh:
+            if not self._read_only and not self._has_meta():
+                # Several processes may open a new log at once: create it under
+                # the write lock, and only in a database that holds nothing else.
                 with self._transaction("BEGIN IMMEDIATE"):
-                    tables = self._db.execute(
-                        "SELECT name FROM sqlite_master WHERE name = 'negstate_meta'"
-                    ).fetchone()
-                    if tables is None:
-                        for statement in _SCHEMA.split(";"):
-                            if statement.strip():
-                                self._db.execute(statement)
-                        self._db.execute(
-                            "INSERT INTO negstate_meta VALUES ('format', ?)", (FORMAT,)
-                        )
+                    if not self._has_meta():
+                        self._create_schema()
             found = self._db.execute(
                 "SELECT value FROM negstate_meta WHERE key = 'format'"
             ).fetchone()
@@ -115,6 +116,48 @@ class SqliteStorage:
                 hint="open a file written by negstate, or a new path to start a log",
             )
 
+    def _has_meta(self) -> bool:
+        row = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE name = 'negstate_meta'"
+        ).fetchone()
+        return row is not None
+
+    def _create_schema(self) -> None:
+        others = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        ).fetchall()
+        if others:
+            raise LogFormatError(
+                f"not a negstate log (it holds other tables: {others[0][0]}, ...)",
+                where=str(self._path),
+                hint="open a file written by negstate, or a new path to start a log",
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        self._db.execute("INSERT INTO negstate_meta VALUES ('format', ?)", (FORMAT,))
+
+    def _begin(self, begin: str) -> None:
+        """Start a transaction, retrying while another writer holds the lock.
+
+        SQLite does not queue writers; short waits with jitter keep one writer from
+        starving while others come and go, up to the lock timeout.
+        """
+        deadline = time.monotonic() + self._lock_timeout
+        while True:
+            try:
+                self._db.execute(begin)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise LogLockedError(
+                        f"another process holds the log ({exc})",
+                        where=str(self._path),
+                        hint="wait for the other writer to finish, then retry",
+                    ) from exc
+                time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - jitter
+            else:
+                return
+
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[None]:
         if self._depth:
@@ -124,14 +167,7 @@ class SqliteStorage:
             finally:
                 self._depth -= 1
             return
-        try:
-            self._db.execute(begin)
-        except sqlite3.OperationalError as exc:
-            raise LogLockedError(
-                f"another process holds the log ({exc})",
-                where=str(self._path),
-                hint="wait for the other writer to finish, then retry",
-            ) from exc
+        self._begin(begin)
         self._depth = 1
         try:
             yield
