@@ -16,11 +16,12 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 
 Usage::
 
-    pip install -e '.[bench]'
+    python -m pip install -e '.[bench]'
     python benchmarks/bench.py --sizes 10000,100000,1000000 [--repeat 5]
 
 Results print as a table and are written as JSON next to this script
-(``results-<size>.json``).  The machine is noisy: every figure is a median.
+(``results-<size>.json``, or in the folder given with ``--results``).  The
+machine is noisy: every figure is a median.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import START, batches, synthetic_events
 
 import negstate as ns
-from negstate.replay import build_timeline
+from negstate.replay import Timeline, build_timeline
 from negstate.serialization import encode_event
 
 HERE = Path(__file__).parent
@@ -233,13 +234,20 @@ def cold_load(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def peak_memory(path: Path) -> float:
-    """Peak resident MB of a fresh process that loads and folds the log."""
+def peak_memory(path: Path, *, dated: bool = False) -> float:
+    """Peak resident MB of a fresh process that loads and folds the log.
+
+    Read from ``VmHWM``: ``ru_maxrss`` of a child starts at its parent's peak on
+    Linux, and this process holds the generated events.  With ``dated`` the process
+    also builds the checkpoint index (a ``state_at`` on a day).
+    """
     script = (
-        "import resource, sys, negstate as ns\n"
+        "import sys, negstate as ns\n"
         "log = ns.open_log(sys.argv[1])\n"
         "state = ns.state_at(log)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        + ("state = ns.state_at(log, on='2020-01-01')\n" if dated else "")
+        + "print(next(int(line.split()[1]) for line in open('/proc/self/status')"
+        " if line.startswith('VmHWM')) / 1024)\n"
     )
     output = subprocess.run(  # noqa: S603 - our own script
         [sys.executable, "-c", script, str(path)],
@@ -279,40 +287,78 @@ def random_days(rng: random.Random, count: int) -> list[date]:
 
 def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, float]:
     """Every figure for one log size."""
-    rng = random.Random(size)
-    figures: dict[str, float] = {}
     print(f"\n== {size:,} events ==", flush=True)
     with timed("generate"):
         events = synthetic_events(size)
     jsonl, sqlite = folder / f"log-{size}.jsonl", folder / f"log-{size}.sqlite"
+    figures = storage_figures(events, jsonl, sqlite, repeat)
+    figures.update(fold_figures(events, repeat))
+    days = random_days(random.Random(size), 201)
+    figures.update(replay_figures(build_timeline(events), days))
+    with timed("durable appends"):
+        for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
+            one, many = appends(path, events, repeat)
+            figures[f"durable append, one event {name} (ms)"] = one
+            figures[f"durable append, batches of 1,000 {name} (events/s)"] = many
+    figures.update(cli_figures(sqlite, days[0]))
+    if peer:
+        with timed("eventsourcing store"):
+            replay = eventsourcing_store(events, folder)
+        rate = size / median_time(replay, max(1, repeat // 2))
+        figures["eventsourcing replay from sqlite (events/s)"] = rate
+        ours = max(
+            figures["cold load + fold jsonl (events/s)"],
+            figures["cold load + fold sqlite (events/s)"],
+        )
+        figures["negstate cold load / eventsourcing replay (x)"] = ours / rate
+    return figures
+
+
+def storage_figures(
+    events: list[ns.Event], jsonl: Path, sqlite: Path, repeat: int
+) -> dict[str, float]:
+    """Bulk import, cold load and peak memory for both backends."""
+    size = len(events)
+    figures: dict[str, float] = {}
     with timed("bulk import"):
         figures["bulk import jsonl (events/s)"] = size / write_log(jsonl, events)
         figures["bulk import sqlite (events/s)"] = size / write_log(sqlite, events)
     for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
         seconds = statistics.median(cold_load(path) for _ in range(max(1, repeat // 2)))
         figures[f"cold load + fold {name} (events/s)"] = size / seconds
-    memory_log = folder / f"memory-{size}.sqlite"
-    memory_log.write_bytes(sqlite.read_bytes())
-    figures["peak RSS load + fold sqlite (MB)"] = peak_memory(memory_log)
+    figures["peak RSS load + fold sqlite (MB)"] = peak_memory(sqlite)
+    figures["peak RSS load + fold + index sqlite (MB)"] = peak_memory(
+        sqlite, dated=True
+    )
+    return figures
 
-    timeline = build_timeline(events)
-    ordered = list(timeline.events)
+
+def fold_figures(events: list[ns.Event], repeat: int) -> dict[str, float]:
+    """The in-memory fold against the dict-fold floor, on the same records."""
+    ordered = list(build_timeline(events).events)
     converter = ns.make_converter()
     records = [encode_event(event, converter) for event in ordered]
     fold_s = median_time(lambda: ns.fold(ordered), repeat)
     floor_s = median_time(lambda: dict_fold(records), repeat)
-    figures["in-memory fold (events/s)"] = size / fold_s
-    figures["dict fold floor (events/s)"] = size / floor_s
-    figures["fold / floor (x)"] = fold_s / floor_s
+    return {
+        "in-memory fold (events/s)": len(events) / fold_s,
+        "dict fold floor (events/s)": len(events) / floor_s,
+        "fold / floor (x)": fold_s / floor_s,
+    }
 
+
+def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
+    """state_at on random days and diffs between days, on a warm timeline."""
     timeline.state_at()
-    days = random_days(rng, 201)
-    figures["state_at warm (ms)"] = statistics.median(
-        _timed_ms(lambda d=d: timeline.state_at(d)) for d in days
-    )
-    figures["state_at + one party's positions (ms)"] = statistics.median(
-        _timed_ms(lambda d=d: timeline.state_at(d).positions_of("P03")) for d in days
-    )
+    figures = {
+        "state_at warm (ms)": statistics.median(
+            _timed_ms(lambda d=d: timeline.state_at(d)) for d in days
+        ),
+        "state_at + one party's positions (ms)": statistics.median(
+            _timed_ms(lambda d=d: timeline.state_at(d).positions_of("P03"))
+            for d in days
+        ),
+    }
     for label, pairs in (
         ("random days", list(zip(days[:40], days[40:80], strict=True))),
         ("a day apart", [(d, d + timedelta(days=1)) for d in days[:40]]),
@@ -327,32 +373,20 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
             sizes.append(len(changes))
         figures[f"diff, {label} (ms)"] = statistics.median(times)
         figures[f"diff, {label} (changes)"] = statistics.median(sizes)
+    return figures
 
-    with timed("durable appends"):
-        for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
-            one, many = appends(path, events, repeat)
-            figures[f"durable append, one event {name} (ms)"] = one
-            figures[f"durable append, batches of 1,000 {name} (events/s)"] = many
-    cli = cli_state(sqlite, days[0])
-    if cli is not None:
-        figures["negstate state --at, fresh process, sqlite (s)"] = cli
+
+def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
+    """``negstate state`` as a fresh process, replaying, then from the saved index."""
+    figures: dict[str, float] = {}
+    replayed = cli_state(sqlite, day)
+    if replayed is not None:
+        figures["negstate state --at, fresh process, sqlite (s)"] = replayed
     with ns.open_log(sqlite) as log:
         log.save_index()
-    cli = cli_state(sqlite, days[0])
-    if cli is not None:
-        figures["negstate state --at, fresh process, saved index (s)"] = cli
-    if peer:
-        with timed("eventsourcing store"):
-            replay = eventsourcing_store(events, folder)
-        seconds = median_time(replay, max(1, repeat // 2))
-        figures["eventsourcing replay from sqlite (events/s)"] = size / seconds
-        best = min(
-            figures["cold load + fold jsonl (events/s)"],
-            figures["cold load + fold sqlite (events/s)"],
-        )
-        figures["negstate cold load / eventsourcing replay (x)"] = best / (
-            size / seconds
-        )
+    indexed = cli_state(sqlite, day)
+    if indexed is not None:
+        figures["negstate state --at, fresh process, saved index (s)"] = indexed
     return figures
 
 
@@ -368,6 +402,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-peer", action="store_true", help="skip eventsourcing")
+    parser.add_argument(
+        "--results", type=Path, default=HERE, help="folder for results-<size>.json"
+    )
     options = parser.parse_args()
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as name:
@@ -375,7 +412,7 @@ def main() -> None:
             results[size] = measure(
                 size, options.repeat, Path(name), peer=not options.no_peer
             )
-            (HERE / f"results-{size}.json").write_text(
+            (options.results / f"results-{size}.json").write_text(
                 json.dumps(results[size], indent=2)
             )
     sizes = list(results)

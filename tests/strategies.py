@@ -23,6 +23,7 @@ ISSUES = ("ceasefire", "prisoner_exchange", "territory")
 CATEGORIES = ("prisoners_of_war", "civilians", "bodies")
 FIRST_DAY = date(2025, 1, 1)
 SOURCE = ns.Source(title="Generated report", outlet="Test Wire")
+LATER = ns.Source(title="A later report", outlet="Other Wire")
 
 
 def days() -> st.SearchStrategy[date]:
@@ -429,6 +430,61 @@ def event_streams(draw: st.DrawFn, max_size: int = 25) -> list[ns.Event]:
         if event is not None:
             simulation.events.append(event)
     return simulation.events
+
+
+def revised_copy(event: ns.Event) -> ns.Event:
+    """The same event with one substantive field changed, still valid."""
+    if isinstance(event, ns.SwapCompleted):
+        releases = tuple(
+            attrs.evolve(r, count=(r.count or 0) + 12) for r in event.releases
+        )
+        return attrs.evolve(event, releases=releases, sources=(LATER,))
+    if isinstance(event, ns.PositionStated):
+        return attrs.evolve(event, stance=ns.Stance.UNDECIDED, text="revised")
+    if isinstance(event, ns.FigureReported):
+        return attrs.evolve(event, value=ns.Quantity(at_least=12))
+    return attrs.evolve(event, note="corrected by a later report", sources=(LATER,))
+
+
+@st.composite
+def revised_streams(draw: st.DrawFn) -> list[ns.Event]:
+    """A valid stream followed by revisions of it: corrections, retractions of
+    events nothing refers to, and merges of a second report of an event."""
+    events = draw(event_streams())
+    if not events:
+        return events
+    referred = {target for event in events for target in event.references}
+    revisions: list[ns.Event] = []
+    for number in range(draw(st.integers(1, 4))):
+        target = draw(st.sampled_from(events))
+        kind = draw(st.sampled_from(("correct", "retract", "merge")))
+        if kind == "retract" and target.id in referred:
+            kind = "correct"
+        name = f"revision-{number}"
+        if kind == "correct":
+            revision: ns.Event = ns.EventCorrected(
+                id=name,
+                occurred="2026-01",
+                sources=LATER,
+                target=target.id,
+                replacement=revised_copy(target),
+            )
+        elif kind == "retract":
+            revision = ns.EventRetracted(
+                id=name, occurred="2026-01", sources=LATER, target=target.id
+            )
+        else:
+            duplicate = attrs.evolve(target, id=f"{name}-copy", sources=(LATER,))
+            revisions.append(duplicate)
+            revision = ns.EventsMerged(
+                id=name,
+                occurred="2026-01",
+                sources=LATER,
+                kept=target.id,
+                duplicates=(duplicate.id,),
+            )
+        revisions.append(revision)
+    return [*events, *revisions]
 
 
 def days_in_streams() -> st.SearchStrategy[date]:

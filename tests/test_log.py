@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import negstate as ns
 from negstate.serialization import decode_event
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
-from tests.strategies import days_in_streams, event_streams
+from tests.strategies import days_in_streams, event_streams, revised_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite")
@@ -545,6 +545,26 @@ class TestSavedIndex:
             for day in [*days, None]:
                 saved = log.saved_state_at(day)
                 assert saved == ns.state_at(events, on=day)
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(revised_streams(), st.lists(days_in_streams(), min_size=1, max_size=3))
+    def test_saved_states_keep_revisions(
+        self, tmp_path: Path, events: list[ns.Event], days: list[date]
+    ) -> None:
+        """Corrected, retracted and merged events read from the index as replayed."""
+        path = tmp_path / "revised.sqlite"
+        path.unlink(missing_ok=True)
+        with ns.open_log(path) as log:
+            try:
+                log.append_many(events)
+            except ns.NegstateError:
+                reject()  # two revisions the rules refuse together
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            for day in [*days, None]:
+                assert log.saved_state_at(day) == ns.state_at(events, on=day)
 
     def test_an_append_makes_it_stale(self, tmp_path: Path) -> None:
         path = tmp_path / "saved.sqlite"

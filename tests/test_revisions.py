@@ -10,10 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import negstate as ns
-from tests.strategies import days_in_streams, event_streams
+from tests.strategies import LATER, days_in_streams, event_streams, revised_copy
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
-LATER = ns.Source(title="A later report", outlet="Other Wire")
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -34,20 +33,6 @@ def recorded(events: list[ns.Event], cuts: list[int]) -> ns.EventLog:
 
 def referenced(events: list[ns.Event]) -> set[str]:
     return {target for event in events for target in event.references}
-
-
-def revised_copy(event: ns.Event) -> ns.Event:
-    """The same event with one substantive field changed, still valid."""
-    if isinstance(event, ns.SwapCompleted):
-        releases = tuple(
-            attrs.evolve(r, count=(r.count or 0) + 12) for r in event.releases
-        )
-        return attrs.evolve(event, releases=releases, sources=(LATER,))
-    if isinstance(event, ns.PositionStated):
-        return attrs.evolve(event, stance=ns.Stance.UNDECIDED, text="revised")
-    if isinstance(event, ns.FigureReported):
-        return attrs.evolve(event, value=ns.Quantity(at_least=12))
-    return attrs.evolve(event, note="corrected by a later report", sources=(LATER,))
 
 
 class TestKnownAt:

@@ -24,7 +24,7 @@ import attrs
 import cattrs
 
 from negstate.dates import FuzzyDate
-from negstate.events import Event
+from negstate.events import REFERENCE, Event
 from negstate.registry import EventRegistry
 from negstate.values import Quantity, Source, Terms
 
@@ -120,14 +120,23 @@ class FastDecoder:
         converter = self._converter
         return lambda raw: converter.structure(raw, annotation)
 
-    def _snippet(self, annotation: Any, value: str, names: dict[str, Any]) -> str:  # noqa: ANN401
+    def _snippet(
+        self,
+        annotation: Any,  # noqa: ANN401 - any type form
+        value: str,
+        names: dict[str, Any],
+        *,
+        unique: bool = False,
+    ) -> str:
         """Python code that decodes ``value`` (an expression) as ``annotation``.
 
         Common types are decoded inline; others call a decoder from ``names``.
+        Strings are interned, so that a party's name is stored once, except
+        ``unique`` ones (event ids and references), which no other event repeats.
         """
         args = typing.get_args(annotation)
         if annotation is str:
-            return f"_intern({value})"
+            return value if unique else f"_intern({value})"
         if annotation is FuzzyDate:
             return f"(_dates.get({value}) or _fuzzy({value}))"
         if typing.get_origin(annotation) is tuple and args == (str, Ellipsis):
@@ -135,7 +144,7 @@ class FastDecoder:
         if typing.get_origin(annotation) in {typing.Union, _UnionType}:
             inner = [a for a in args if a is not type(None)]
             if len(inner) == 1 and len(args) == 2:  # noqa: PLR2004
-                decoded = self._snippet(inner[0], value, names)
+                decoded = self._snippet(inner[0], value, names, unique=unique)
                 return f"(None if {value} is None else {decoded})"
         name = f"decoder_{len(names)}"
         names[name] = self._for_type(annotation)
@@ -159,8 +168,11 @@ class FastDecoder:
         for field in fields:
             if not field.init:
                 continue
+            unique = field.name == "id" or bool(field.metadata.get(REFERENCE))
             if field.default is attrs.NOTHING:
-                value = self._snippet(field.type, f"raw[{field.name!r}]", names)
+                value = self._snippet(
+                    field.type, f"raw[{field.name!r}]", names, unique=unique
+                )
             else:
                 default = field.default
                 if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
@@ -170,7 +182,7 @@ class FastDecoder:
                     names[f"default_{field.name}"] = default
                     fallback = f"default_{field.name}"
                 lines.append(f"    value = raw.get({field.name!r}, _missing)")
-                decoded = self._snippet(field.type, "value", names)
+                decoded = self._snippet(field.type, "value", names, unique=unique)
                 value = f"{fallback} if value is _missing else {decoded}"
             lines.append(f"    _set(obj, {field.name!r}, {value})")
         lines.append("    return obj")

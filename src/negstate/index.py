@@ -34,7 +34,7 @@ from negstate.state import (
     state_from_tables,
 )
 
-__all__ = ["TABLES", "ReplayIndex", "build_index"]
+__all__ = ["TABLES", "PrefixEvents", "ReplayIndex", "build_index"]
 
 
 class _History:
@@ -182,30 +182,37 @@ class _Prefix(Sequence[Any]):
         return islice(self._items, self._length)
 
 
-class _Events(Mapping[str, Event]):
-    """The events of the first ``end`` fold positions, by id, in fold order."""
+class PrefixEvents(Mapping[str, Event]):
+    """The first ``end`` events of an order, by id, in their order."""
 
-    __slots__ = ("_end", "_index")
+    __slots__ = ("_end", "_events", "_position_of")
 
-    def __init__(self, index: ReplayIndex, end: int) -> None:
-        self._index = index
+    def __init__(
+        self, events: Sequence[Event], position_of: Mapping[str, int], end: int
+    ) -> None:
+        self._events = events
+        self._position_of = position_of
         self._end = end
 
     def __getitem__(self, event_id: str) -> Event:
-        position = self._index.position_of.get(event_id)
+        position = self._position_of.get(event_id)
         if position is None or position >= self._end:
             raise KeyError(event_id)
-        return self._index.events[position]
+        return self._events[position]
 
     def __contains__(self, event_id: object) -> bool:
-        position = self._index.position_of.get(event_id)  # type: ignore[call-overload]
+        position = self._position_of.get(event_id)  # type: ignore[call-overload]
         return position is not None and position < self._end
 
     def __len__(self) -> int:
         return self._end
 
     def __iter__(self) -> Iterator[str]:
-        return (event.id for event in islice(self._index.events, self._end))
+        return (event.id for event in islice(self._events, self._end))
+
+    def grow(self, _event: Event) -> None:
+        """Take in one more event of the order (while a fold goes through it)."""
+        self._end += 1
 
 
 class _Tables:
@@ -349,7 +356,7 @@ class ReplayIndex:
         """The state after the first ``end`` events, as of ``as_of``."""
         return state_from_tables(
             _Tables(self, end),
-            _Events(self, end),
+            PrefixEvents(self.events, self.position_of, end),
             as_of=as_of,
             reading=reading,
             origin=(self, end),

@@ -46,7 +46,12 @@ from negstate.records import (
 from negstate.reducers import BUILTIN_EVENTS, paused_gc
 from negstate.registry import EventRegistry
 from negstate.replay import Timeline, build_timeline, day_of, moment_of
-from negstate.serialization import SCHEMA_VERSION, make_converter
+from negstate.serialization import (
+    SCHEMA_VERSION,
+    decode_event,
+    encode_event,
+    make_converter,
+)
 from negstate.state import NegotiationState
 from negstate.stores.jsonl import JsonLinesStorage
 from negstate.stores.sqlite import SqliteStorage
@@ -249,7 +254,7 @@ class EventLog:
         self._tail: StoredRecord | None = None
         self._events: list[Event] | None = None
         self._recorded: list[datetime] | None = None
-        self._ids: dict[str, int] = {}
+        self._ids: dict[str, int] | None = None
         self._fast = FastDecoder(registry, self._converter)
         self._timelines: dict[datetime | None, Timeline] = {}
         self._closed = False
@@ -335,7 +340,6 @@ class EventLog:
         recorded = self._recorded
         assert events is not None  # noqa: S101 - called once loading started
         assert recorded is not None  # noqa: S101 - called once loading started
-        ids = self._ids
         with paused_gc():
             try:
                 raws: list[Any] = json.loads(b"[" + b",".join(bulk.events) + b"]")
@@ -357,10 +361,15 @@ class EventLog:
                 moment = moments.get(when)
                 if moment is None:
                     moment = moments[when] = datetime.fromisoformat(when)
-                ids[event.id] = len(events)
                 events.append(event)
                 recorded.append(moment)
         return bulk.last_hash
+
+    def _positions(self) -> dict[str, int]:
+        """Each event's place in recording order (built when first needed)."""
+        if self._ids is None:
+            self._ids = {event.id: n for n, event in enumerate(self._all())}
+        return self._ids
 
     def _strict(self, seq: int) -> Record:
         """Decode record ``seq`` with every check, for its precise error."""
@@ -369,13 +378,13 @@ class EventLog:
     def _all(self) -> list[Event]:
         """Every event, decoded once and then kept up to date by appends."""
         if self._events is None:
-            self._events, self._recorded, self._ids = [], [], {}
+            self._events, self._recorded, self._ids = [], [], None
             try:
                 with self._storage.reading():
                     self._load(1, self._count + 1, GENESIS)
             except BaseException:
                 self._events = self._recorded = None
-                self._ids = {}
+                self._ids = None
                 raise
         return self._events
 
@@ -463,7 +472,7 @@ class EventLog:
     def get(self, event_id: str) -> Record | None:
         """The record of ``event_id``, or ``None``."""
         events = self._all()
-        position = self._ids.get(event_id)
+        position = self._positions().get(event_id)
         if position is None:
             return None
         with self._storage.reading():
@@ -548,7 +557,7 @@ class EventLog:
         fresh: dict[str, Event] = {}
         events = self._all()
         for event in batch:
-            position = self._ids.get(event.id)
+            position = self._positions().get(event.id)
             earlier = fresh.get(event.id) if position is None else events[position]
             if earlier is None:
                 fresh[event.id] = event
@@ -619,7 +628,8 @@ class EventLog:
         recorded_at = datetime.fromisoformat(stored[0].recorded_at)
         written: dict[str, Record] = {}
         for event, row in zip(fresh, stored, strict=True):
-            self._ids[event.id] = len(self._events)
+            if self._ids is not None:
+                self._ids[event.id] = len(self._events)
             self._events.append(event)
             self._recorded.append(recorded_at)
             written[event.id] = _record(row, event, recorded_at)
@@ -644,8 +654,28 @@ class EventLog:
             self._catch_up()
             timeline = self.timeline()
             index = timeline.checkpoint_index()
-            kept: bool = save(index, timeline.events, timeline.latest, self._head())
+            kept: bool = save(
+                index,
+                timeline.events,
+                timeline.latest,
+                self._head(),
+                self._revised_texts(timeline.events),
+            )
             return kept
+
+    def _revised_texts(self, order: Sequence[Event]) -> dict[str, str]:
+        """The events that revisions changed, as JSON text by id.
+
+        A saved index reads events from their records; these it must keep itself.
+        """
+        events, positions = self._all(), self._positions()
+        revised: dict[str, str] = {}
+        for event in order:
+            stored = events[positions[event.id]]
+            if stored is not event and stored != event:
+                encoded = encode_event(event, self._converter)
+                revised[event.id] = json.dumps(encoded, sort_keys=True)
+        return revised
 
     def saved_state_at(self, on: date | str | None = None) -> NegotiationState | None:
         """The state on day ``on`` read from the saved checkpoint index, or None.
@@ -668,7 +698,14 @@ class EventLog:
     def _head(self) -> tuple[int, str]:
         return (self._count, GENESIS if self._tail is None else self._tail.hash)
 
-    def _event_by_id(self, event_id: str) -> Event:
+    def _event_by_id(self, event_id: str, revised: str | None) -> Event:
+        if revised is not None:
+            return decode_event(
+                json.loads(revised),
+                self._converter,
+                self._registry,
+                where=f"{self.location}: saved index",
+            )
         record_of = getattr(self._storage, "record_of", None)
         stored = None if record_of is None else record_of(event_id)
         if stored is None:

@@ -457,13 +457,19 @@ def apply_events(
     registry: EventRegistry,
     *,
     applied: Callable[[Event], None] | None = None,
+    unique: bool = False,
 ) -> None:
     """Apply ``events`` to ``draft`` in the order given.
 
     An event whose id the draft holds already is skipped when it is identical (a
     report recorded twice) and refused with DuplicateEventError when it differs.
-    ``applied`` is called after each event that changed the draft.
+    ``applied`` is called after each event that changed the draft.  With
+    ``unique`` (a timeline's events, whose ids are known to differ) the draft does
+    not keep its own map of events by id: the caller provides one.
     """
+    if unique:
+        _apply_unique(draft, events, registry, applied)
+        return
     seen = draft.events
     already = seen.get
     reducer_of = dict(registry.reducers).get
@@ -484,6 +490,23 @@ def apply_events(
                 raise _unfoldable(event, registry)
             reducer(draft, event)
             seen[event_id] = event
+            if applied is not None:
+                applied(event)
+
+
+def _apply_unique(
+    draft: StateDraft,
+    events: Iterable[Event],
+    registry: EventRegistry,
+    applied: Callable[[Event], None] | None,
+) -> None:
+    reducer_of = dict(registry.reducers).get
+    with paused_gc():
+        for event in events:
+            reducer = reducer_of(event.__class__)
+            if reducer is None:
+                raise _unfoldable(event, registry)
+            reducer(draft, event)
             if applied is not None:
                 applied(event)
 

@@ -23,11 +23,12 @@ refers to.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from types import MappingProxyType
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -42,11 +43,11 @@ from negstate.errors import (
     locate,
 )
 from negstate.events import Event
-from negstate.index import ReplayIndex
-from negstate.reducers import BUILTIN_EVENTS, fold
+from negstate.index import PrefixEvents, ReplayIndex
+from negstate.reducers import BUILTIN_EVENTS, apply_events, fold
 from negstate.registry import EventRegistry
 from negstate.revisions import apply_revisions
-from negstate.state import NegotiationState, Reading
+from negstate.state import NegotiationState, Reading, StateDraft, state_from_tables
 
 __all__ = [
     "EventSource",
@@ -92,16 +93,19 @@ class _Order:
     """
 
     events: list[Event]
-    latest: list[int]
-    earliest: list[int]
-    depth: list[int]
+    latest: array[int]
+    earliest: array[int]
+    depth: array[int]
     registry: EventRegistry
-    position_of: dict[str, int] = attrs.field(factory=dict)
     index: ReplayIndex | None = None
+    _position_of: dict[str, int] | None = None
 
-    def __attrs_post_init__(self) -> None:
-        if not self.position_of:
-            self.position_of = {e.id: n for n, e in enumerate(self.events)}
+    @property
+    def position_of(self) -> dict[str, int]:
+        """Each event's position in the order (built when first needed)."""
+        if self._position_of is None:
+            self._position_of = {e.id: n for n, e in enumerate(self.events)}
+        return self._position_of
 
     def key(self, position: int) -> tuple[int, int, int, str]:
         """The sort key of the event at ``position``."""
@@ -119,6 +123,28 @@ class _Order:
         if len(self.index) < length:
             self.index.extend(self.events[len(self.index) : length])
         return self.index
+
+
+class _LazyPositions(Mapping[str, int]):
+    """An order's positions by id, built only if something looks one up."""
+
+    __slots__ = ("_order",)
+
+    def __init__(self, order: _Order) -> None:
+        self._order = order
+
+    def __getitem__(self, event_id: str) -> int:
+        return self._order.position_of[event_id]
+
+    def get(self, event_id: str, default: Any = None) -> Any:  # noqa: ANN401
+        """The position of ``event_id``, or ``default``."""
+        return self._order.position_of.get(event_id, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order.position_of)
+
+    def __len__(self) -> int:
+        return len(self._order.events)
 
 
 @attrs.frozen(eq=False)
@@ -213,7 +239,19 @@ class Timeline:
             )
         elif day is None and self._order.index is None:
             # The whole log, asked for once: a plain fold is cheaper than indexing.
-            state = fold(self.events, registry=self.registry)
+            order = self._order
+            folded = PrefixEvents(order.events, _LazyPositions(order), 0)
+            draft = StateDraft()
+            draft.events = folded  # type: ignore[assignment] # read-only by reducers
+            apply_events(
+                draft, self.events, self.registry, unique=True, applied=folded.grow
+            )
+            state = state_from_tables(
+                draft,
+                PrefixEvents(order.events, _LazyPositions(order), self._length),
+                as_of=None,
+                reading=reading,
+            )
         else:
             end = self._length if day is None else self.count_by(day)
             index = self._order.indexed(self._length)
@@ -326,9 +364,11 @@ def build_timeline(
     revised = apply_revisions(_unique(events).values(), registry.revisers)
     ordered = list(revised.events)
     count = len(ordered)
-    position = {event.id: n for n, event in enumerate(ordered)}
-    earliest = [event.occurred.first_ordinal for event in ordered]
-    latest = [event.occurred.last_ordinal for event in ordered]
+    # Only events something refers to need a position by id.
+    referred = {target for event in ordered for target in event.references}
+    position = {event.id: n for n, event in enumerate(ordered) if event.id in referred}
+    earliest = array("q", [event.occurred.first_ordinal for event in ordered])
+    latest = array("q", [event.occurred.last_ordinal for event in ordered])
     refs = _references(ordered, position, registry)
     depth = _depths(ordered, refs)
     if refs:
@@ -353,18 +393,22 @@ def build_timeline(
                 latest[target] = min(latest[target], bound)
     # Two stable sorts with C-level keys: by id, then by (latest, earliest, depth).
     ids = [event.id for event in ordered]
-    packed = [
-        (latest[n] << _SHIFT_LATEST) | (earliest[n] << _SHIFT_EARLIEST) | depth[n]
-        for n in range(count)
-    ]
+    packed = array(
+        "q",
+        [
+            (latest[n] << _SHIFT_LATEST) | (earliest[n] << _SHIFT_EARLIEST) | depth[n]
+            for n in range(count)
+        ],
+    )
     order = sorted(range(count), key=ids.__getitem__)
     order.sort(key=packed.__getitem__)
+    del ids, packed, position, refs, referred
     return Timeline(
         order=_Order(
             events=[ordered[n] for n in order],
-            latest=[latest[n] for n in order],
-            earliest=[earliest[n] for n in order],
-            depth=[depth[n] for n in order],
+            latest=array("q", [latest[n] for n in order]),
+            earliest=array("q", [earliest[n] for n in order]),
+            depth=array("q", [depth[n] for n in order]),
             registry=registry,
         ),
         length=count,
@@ -373,10 +417,10 @@ def build_timeline(
     )
 
 
-_SHIFT_EARLIEST: Final = 24
-_SHIFT_LATEST: Final = 48
-"""Bit positions that pack (latest, earliest, depth) into one sortable int; day
-ordinals stay below 2**22 and depths below 2**24."""
+_SHIFT_EARLIEST: Final = 18
+_SHIFT_LATEST: Final = 40
+"""Bit positions that pack (latest, earliest, depth) into one sortable 63-bit int;
+day ordinals stay below 2**22 and reference depths below 2**18."""
 
 
 def _references(

@@ -141,17 +141,11 @@ def apply_revisions(
     registry's ``revisers``).  Retractions of revisions are honoured first, so a
     retracted correction is never applied; then revisions apply in order.
     """
-    plain: dict[str, Event] = {}
-    revisions: list[Event] = []
-    for event in events:
-        if type(event) in revisers:
-            revisions.append(event)
-        else:
-            plain[event.id] = event
+    listed = events if isinstance(events, list | tuple) else list(events)
+    revisions = [event for event in listed if type(event) in revisers]
     if not revisions:
-        return Revised(
-            tuple(plain.values()), MappingProxyType({}), MappingProxyType({})
-        )
+        return Revised(tuple(listed), MappingProxyType({}), MappingProxyType({}))
+    plain = {event.id: event for event in listed if type(event) not in revisers}
     revision_ids = {revision.id for revision in revisions}
     cancelled: set[str] = set()
     for revision in reversed(revisions):

@@ -26,7 +26,7 @@ from negstate.state import NegotiationState, Reading, state_from_tables
 
 __all__ = ["load_index_state", "save_index"]
 
-FORMAT: Final = "1"
+FORMAT: Final = "2"
 
 _SCHEMA: Final = (
     (
@@ -55,12 +55,17 @@ _SCHEMA: Final = (
         "CREATE TABLE IF NOT EXISTS negstate_swaps (position INTEGER NOT NULL, "
         "event_id TEXT NOT NULL)"
     ),
+    (
+        "CREATE TABLE IF NOT EXISTS negstate_revised (event_id TEXT PRIMARY KEY, "
+        "event TEXT NOT NULL)"
+    ),
 )
 _TABLES_KEPT: Final = (
     "negstate_order",
     "negstate_versions",
     "negstate_keys",
     "negstate_swaps",
+    "negstate_revised",
 )
 
 
@@ -125,11 +130,15 @@ def save_index(
     order: Sequence[Event],
     latest: Sequence[int],
     head: tuple[int, str],
+    *,
+    revised: Mapping[str, str],
 ) -> bool:
     """Write the index into ``db`` (inside the caller's transaction).
 
-    Returns False (and writes nothing) when the state holds records a user reducer
-    made, which these tables do not keep.
+    ``revised`` holds, as JSON text by id, the events of ``order`` that revisions
+    changed: their records hold them as first written.  Returns False (and writes
+    nothing) when the state holds records a user reducer made, which these tables
+    do not keep.
     """
     if index.custom_histories:
         return False
@@ -166,6 +175,7 @@ def save_index(
             index.swap_positions, (event.id for event in index.draft.swaps), strict=True
         ),
     )
+    db.executemany("INSERT INTO negstate_revised VALUES (?, ?)", revised.items())
     db.executemany(
         "INSERT INTO negstate_index_meta VALUES (?, ?)",
         [
@@ -270,7 +280,7 @@ class _StoredEvents(Mapping[str, Event]):
         self,
         db: sqlite3.Connection,
         end: int,
-        decode: Callable[[str], Event],
+        decode: Callable[[str, str | None], Event],
     ) -> None:
         self._db, self._end, self._decode = db, end, decode
         self._found: dict[str, Event] = {}
@@ -283,7 +293,12 @@ class _StoredEvents(Mapping[str, Event]):
             ).fetchone()
             if row is None or row[0] >= self._end:
                 raise KeyError(event_id)
-            found = self._found[event_id] = self._decode(event_id)
+            revised = self._db.execute(
+                "SELECT event FROM negstate_revised WHERE event_id = ?", (event_id,)
+            ).fetchone()
+            found = self._found[event_id] = self._decode(
+                event_id, None if revised is None else revised[0]
+            )
         return found
 
     def __iter__(self) -> Iterator[str]:
@@ -319,11 +334,12 @@ def load_index_state(
     db: sqlite3.Connection,
     head: tuple[int, str],
     day: date | None,
-    decode: Callable[[str], Event],
+    decode: Callable[[str, str | None], Event],
 ) -> NegotiationState | None:
     """The state on ``day`` from the saved index, or None if it is missing or stale.
 
-    ``decode`` reads one event by id from the log's records.
+    ``decode`` gives one event by id: from the log's records, or from the JSON text
+    of its revised form when the index keeps one.
     """
     meta = _meta(db)
     if (

@@ -13,7 +13,7 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -302,16 +302,17 @@ class SqliteStorage:
         order: Sequence[Event],
         latest: Sequence[int],
         head: tuple[int, str],
+        revised: Mapping[str, str],
     ) -> bool:
         """Keep the checkpoint index in the database (see ``checkpoints``)."""
         with self._transaction("BEGIN IMMEDIATE"):
-            return save_index(self._db, index, order, latest, head)
+            return save_index(self._db, index, order, latest, head, revised=revised)
 
     def index_state(
         self,
         head: tuple[int, str],
         day: date | None,
-        decode: Callable[[str], Event],
+        decode: Callable[[str, str | None], Event],
     ) -> NegotiationState | None:
         """The state on ``day`` from the kept index, if it matches ``head``."""
         return load_index_state(self._db, head, day, decode)
