@@ -362,13 +362,13 @@ def build_timeline(
     raises DuplicateEventError.
     """
     revised = apply_revisions(_unique(events).values(), registry.revisers)
-    ordered = list(revised.events)
+    ordered = revised.events
     count = len(ordered)
     # Only events something refers to need a position by id.
     referred = {target for event in ordered for target in event.references}
     position = {event.id: n for n, event in enumerate(ordered) if event.id in referred}
-    earliest = array("q", [event.occurred.first_ordinal for event in ordered])
-    latest = array("q", [event.occurred.last_ordinal for event in ordered])
+    earliest = array("q", (event.occurred.first_ordinal for event in ordered))
+    latest = array("q", (event.occurred.last_ordinal for event in ordered))
     refs = _references(ordered, position, registry)
     depth = _depths(ordered, refs)
     if refs:
@@ -391,24 +391,27 @@ def build_timeline(
             bound = latest[referrer]
             for target in refs[referrer]:
                 latest[target] = min(latest[target], bound)
+    # A large log's peak memory is in the sorts below: let go of what they do not need.
+    del position, refs, referred
     # Two stable sorts with C-level keys: by id, then by (latest, earliest, depth).
     ids = [event.id for event in ordered]
     packed = array(
         "q",
-        [
+        (
             (latest[n] << _SHIFT_LATEST) | (earliest[n] << _SHIFT_EARLIEST) | depth[n]
             for n in range(count)
-        ],
+        ),
     )
     order = sorted(range(count), key=ids.__getitem__)
+    del ids
     order.sort(key=packed.__getitem__)
-    del ids, packed, position, refs, referred
+    del packed
     return Timeline(
         order=_Order(
             events=[ordered[n] for n in order],
-            latest=array("q", [latest[n] for n in order]),
-            earliest=array("q", [earliest[n] for n in order]),
-            depth=array("q", [depth[n] for n in order]),
+            latest=array("q", (latest[n] for n in order)),
+            earliest=array("q", (earliest[n] for n in order)),
+            depth=array("q", (depth[n] for n in order)),
             registry=registry,
         ),
         length=count,
@@ -424,7 +427,7 @@ day ordinals stay below 2**22 and reference depths below 2**18."""
 
 
 def _references(
-    ordered: list[Event], position: dict[str, int], registry: EventRegistry
+    ordered: Sequence[Event], position: dict[str, int], registry: EventRegistry
 ) -> dict[int, tuple[int, ...]]:
     """Each event's references to events in the set, as positions in ``ordered``.
 
@@ -460,7 +463,7 @@ def _references(
     return found
 
 
-def _depths(ordered: list[Event], refs: dict[int, tuple[int, ...]]) -> list[int]:
+def _depths(ordered: Sequence[Event], refs: dict[int, tuple[int, ...]]) -> list[int]:
     """Each event's depth in the reference graph; a cycle is an error.
 
     References nearly always point to events listed earlier, so one pass in list
@@ -485,7 +488,7 @@ def _depths(ordered: list[Event], refs: dict[int, tuple[int, ...]]) -> list[int]
 
 def _search_depth(
     root: int,
-    ordered: list[Event],
+    ordered: Sequence[Event],
     refs: dict[int, tuple[int, ...]],
     depth: list[int],
     settled: list[bool],
