@@ -659,18 +659,22 @@ class EventLog:
                 timeline.events,
                 timeline.latest,
                 self._head(),
-                self._revised_texts(timeline.events),
+                self._revised_texts(timeline),
             )
             return kept
 
-    def _revised_texts(self, order: Sequence[Event]) -> dict[str, str]:
+    def _revised_texts(self, timeline: Timeline) -> dict[str, str]:
         """The events that revisions changed, as JSON text by id.
 
         A saved index reads events from their records; these it must keep itself.
+        Besides the events revisions name, merges change the events that referred
+        to a merged duplicate, so every event is compared with its record.
         """
+        if not timeline.revisions:
+            return {}
         events, positions = self._all(), self._positions()
         revised: dict[str, str] = {}
-        for event in order:
+        for event in timeline.events:
             stored = events[positions[event.id]]
             if stored is not event and stored != event:
                 encoded = encode_event(event, self._converter)
