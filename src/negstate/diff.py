@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from negstate._gc import paused_gc
 from negstate.events import Event
 from negstate.state import NegotiationState, Reading, Swap, SwapView
 from negstate.values import Source
@@ -206,6 +207,21 @@ def _tables(state: NegotiationState) -> dict[str, Mapping[Any, Any]]:
     }
 
 
+def _swaps_between(
+    before: NegotiationState, after: NegotiationState
+) -> tuple[Mapping[str, Swap], Mapping[str, Swap]]:
+    """The swaps only one of two states holds, by id, for states of one index.
+
+    Such states hold prefixes of one list of swaps, so the swaps past the shorter
+    prefix are all that differ; the others need not be looked up.
+    """
+    old, new = before.swaps, after.swaps
+    shorter, longer = sorted((old, new), key=len)
+    entries = longer.entries if isinstance(longer, SwapView) else longer
+    extra = {entries[n].id: longer[n] for n in range(len(shorter), len(longer))}
+    return ({}, extra) if longer is new else (extra, {})
+
+
 def _path_key(key: Any) -> str:  # noqa: ANN401 - a table key
     return "/".join(key) if isinstance(key, tuple) else str(key)
 
@@ -224,6 +240,11 @@ class _Known(Mapping[str, Event]):
     def __getitem__(self, key: str) -> Event:
         found = self._first.get(key)
         return self._second[key] if found is None else found
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401
+        """The event ``key`` from either state, or ``default``."""
+        found = self._first.get(key)
+        return self._second.get(key, default) if found is None else found
 
     def __iter__(self) -> Iterator[str]:
         yield from self._first
@@ -291,9 +312,21 @@ def diff(
     wrote, so a diff costs what changed, not the size of the states.
     """
     plain = (converter or _default_converter()).unstructure
+    with paused_gc():
+        changes = _changes(before, after, plain)
+    return Diff(before=before.as_of, after=after.as_of, changes=changes)
+
+
+def _changes(
+    before: NegotiationState,
+    after: NegotiationState,
+    plain: Callable[[Any], Any],
+) -> tuple[Change, ...]:
     known = _Known(after.events, before.events)
     candidates = _candidates(before, after)
     old_tables, new_tables = _tables(before), _tables(after)
+    if candidates is not None:
+        old_tables["swaps"], new_tables["swaps"] = _swaps_between(before, after)
     exchange_events = _exchange_events(
         old_tables["swaps"], new_tables["swaps"], candidates
     )
@@ -334,7 +367,7 @@ def diff(
                     sources=_sources_of(events, known, revisions),
                 )
             )
-    return Diff(before=before.as_of, after=after.as_of, changes=tuple(changes))
+    return tuple(changes)
 
 
 def _in_time_order(ids: set[str], known: Mapping[str, Event]) -> tuple[str, ...]:
@@ -355,13 +388,13 @@ def _sources_of(
     known: Mapping[str, Event],
     revisions: tuple[Event, ...] = (),
 ) -> tuple[Source, ...]:
-    found: list[Source] = []
+    found: dict[Source, None] = {}
     for event_id in events:
         event = known.get(event_id)
         if event is not None:
-            found.extend(s for s in event.sources if s not in found)
+            found.update(dict.fromkeys(event.sources))
     for revision in revisions:
-        found.extend(s for s in revision.sources if s not in found)
+        found.update(dict.fromkeys(revision.sources))
     return tuple(found)
 
 

@@ -140,6 +140,15 @@ class _Versioned(Mapping[Any, Any]):
                 return versions[1][found - 1]
         raise KeyError(key)
 
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
+        """The entry at ``key``, or ``default``."""
+        versions = self._history.versions.get(key)
+        if versions is not None:
+            found = bisect_left(versions[0], self._end)
+            if found:
+                return versions[1][found - 1]
+        return default
+
     def __contains__(self, key: object) -> bool:
         versions = self._history.versions.get(key)
         return versions is not None and versions[0][0] < self._end
@@ -198,6 +207,13 @@ class PrefixEvents(Mapping[str, Event]):
         position = self._position_of.get(event_id)
         if position is None or position >= self._end:
             raise KeyError(event_id)
+        return self._events[position]
+
+    def get(self, event_id: str, default: Any = None) -> Any:  # noqa: ANN401
+        """The event ``event_id``, or ``default``."""
+        position = self._position_of.get(event_id)
+        if position is None or position >= self._end:
+            return default
         return self._events[position]
 
     def __contains__(self, event_id: object) -> bool:

@@ -12,6 +12,7 @@ records: in memory (:class:`MemoryStorage`), in a JSON Lines file or in SQLite
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ import attrs
 import cattrs
 
 from negstate._fastdecode import FastDecoder
+from negstate._gc import paused_gc
 from negstate.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -43,7 +45,7 @@ from negstate.records import (
     decode_record,
     encode_record,
 )
-from negstate.reducers import BUILTIN_EVENTS, paused_gc
+from negstate.reducers import BUILTIN_EVENTS
 from negstate.registry import EventRegistry
 from negstate.replay import Timeline, build_timeline, day_of, moment_of
 from negstate.serialization import (
@@ -248,7 +250,7 @@ class EventLog:
         self._storage: Storage = MemoryStorage() if storage is None else storage
         self._read_only = read_only
         self._registry = registry
-        self._converter = converter or make_converter(registry)
+        self._converter = converter or _converter_for(registry)
         self._clock = clock
         self._count = 0
         self._tail: StoredRecord | None = None
@@ -746,6 +748,16 @@ class EventLog:
                 location=self.location, records=checked, problem=problem
             )
         return VerifyReport(location=self.location, records=checked)
+
+
+@functools.lru_cache(maxsize=16)
+def _converter_for(registry: EventRegistry) -> cattrs.Converter:
+    """One converter per registry, shared by the logs that read it.
+
+    Building a converter makes cattrs run a full garbage collection, which costs
+    a second in a process that holds a million events.
+    """
+    return make_converter(registry)
 
 
 def _record(

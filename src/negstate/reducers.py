@@ -8,12 +8,11 @@ table: one dictionary lookup per event, no ``isinstance`` chain.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+from negstate._gc import paused_gc
 from negstate.errors import (
     DuplicateEventError,
     ImpossibleEventError,
@@ -62,7 +61,6 @@ __all__ = [
     "fold",
     "meeting_held",
     "meeting_proposed",
-    "paused_gc",
     "position_stated",
     "proposal_accepted",
     "proposal_made",
@@ -524,23 +522,6 @@ def _unfoldable(event: Event, registry: EventRegistry) -> RegistryError:
         where=locate(event_id=event.id),
         hint="register the type with EventRegistry.with_event",
     )
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk step allocates many objects.
-
-    Folds and decodes build no reference cycles, and the collector's passes over
-    the ever-growing young generation cost more than the work itself.  The
-    previous setting is restored afterwards, even on error.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def fold(

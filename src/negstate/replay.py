@@ -364,12 +364,14 @@ def build_timeline(
     revised = apply_revisions(_unique(events).values(), registry.revisers)
     ordered = revised.events
     count = len(ordered)
+    named = _referred_ids(ordered, registry)
     # Only events something refers to need a position by id.
-    referred = {target for event in ordered for target in event.references}
+    referred = {target for targets in named.values() for target in targets}
     position = {event.id: n for n, event in enumerate(ordered) if event.id in referred}
     earliest = array("q", (event.occurred.first_ordinal for event in ordered))
     latest = array("q", (event.occurred.last_ordinal for event in ordered))
-    refs = _references(ordered, position, registry)
+    refs = _references(named, position)
+    del named
     depth = _depths(ordered, refs)
     if refs:
         by_depth = sorted(refs, key=depth.__getitem__)
@@ -426,15 +428,12 @@ _SHIFT_LATEST: Final = 40
 day ordinals stay below 2**22 and reference depths below 2**18."""
 
 
-def _references(
-    ordered: Sequence[Event], position: dict[str, int], registry: EventRegistry
-) -> dict[int, tuple[int, ...]]:
-    """Each event's references to events in the set, as positions in ``ordered``.
-
-    References to unknown ids are left for the fold to report.
-    """
+def _referred_ids(
+    ordered: Sequence[Event], registry: EventRegistry
+) -> dict[int, list[str]]:
+    """The ids each event refers to, by the event's position in ``ordered``."""
     fields_of: dict[type[Event], tuple[str, ...]] = {}
-    found: dict[int, tuple[int, ...]] = {}
+    found: dict[int, list[str]] = {}
     for index, event in enumerate(ordered):
         kind_type = type(event)
         names = fields_of.get(kind_type)
@@ -449,17 +448,30 @@ def _references(
             names = fields_of[kind_type] = kind.references
         if not names:
             continue
-        targets: list[int] = []
+        targets: list[str] = []
         for name in names:
             value = getattr(event, name)
-            if value is None:
-                continue
-            for target in (value,) if isinstance(value, str) else value:
-                at = position.get(target)
-                if at is not None:
-                    targets.append(at)
+            if isinstance(value, str):
+                targets.append(value)
+            elif value is not None:
+                targets.extend(value)
         if targets:
-            found[index] = tuple(targets)
+            found[index] = targets
+    return found
+
+
+def _references(
+    named: dict[int, list[str]], position: dict[str, int]
+) -> dict[int, tuple[int, ...]]:
+    """Each event's references to events in the set, as positions.
+
+    References to unknown ids are left for the fold to report.
+    """
+    found: dict[int, tuple[int, ...]] = {}
+    for index, targets in named.items():
+        known = tuple(position[t] for t in targets if t in position)
+        if known:
+            found[index] = known
     return found
 
 

@@ -714,6 +714,15 @@ class RecordView(Mapping[Any, Any]):
             self._built[key] = built
         return built
 
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401 - any record
+        """The record at ``key``, or ``default`` (without raising and catching)."""
+        built = self._built.get(key)
+        if built is not None:
+            return built
+        if key not in self._entries:
+            return default
+        return self[key]
+
     def __iter__(self) -> Iterator[Any]:
         return iter(self._entries)
 
