@@ -4,11 +4,11 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 
 - durable appends to a JSON Lines and an SQLite log: one event per fsync'ed call,
   and batches of 1,000;
-- cold open + load + fold of the whole log from each backend (a new log object
-  reading the file), and the same with the ``eventsourcing`` library replaying
-  one aggregate holding the same events from its SQLite store;
+- cold open + load + fold of the whole log from each backend, in a fresh process,
+  and the same with the ``eventsourcing`` library replaying one aggregate holding
+  the same events from its SQLite store, also in a fresh process;
 - the in-memory fold of decoded events, against a minimal dict fold over the
-  same records decoded to plain dicts (the floor);
+  same records decoded to plain dicts (the floor), the two taken in turns;
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
   day apart and days 30 days apart;
 - peak resident memory of a fresh process that loads and folds the log;
@@ -152,9 +152,13 @@ def _negotiation_class() -> Any:  # noqa: ANN401 - an eventsourcing aggregate cl
     return Negotiation
 
 
-def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], int]:
-    """Store ``events`` as one eventsourcing aggregate in SQLite; return a replay."""
+def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], float]:
+    """Store ``events`` as one eventsourcing aggregate in SQLite.
+
+    Returns a replay: the seconds a fresh process takes to get the aggregate back.
+    """
     from eventsourcing.application import Application  # noqa: PLC0415
+    from eventsourcing.utils import get_topic  # noqa: PLC0415
 
     Negotiation = _negotiation_class()  # noqa: N806 - a class
     env = {
@@ -173,10 +177,27 @@ def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], in
             )
         application.save(negotiation)
     aggregate_id = negotiation.id
+    script = (
+        "import sys, time, uuid\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from eventsourcing.application import Application\n"
+        "from eventsourcing.utils import register_topic\n"
+        "import bench\n"
+        "negotiation = bench._negotiation_class()\n"
+        # The stored topics name this script's module as it ran here.
+        f"register_topic({get_topic(Negotiation)!r}, negotiation)\n"
+        f"register_topic({get_topic(Negotiation.Created)!r}, negotiation.Created)\n"
+        f"register_topic({get_topic(Negotiation.Recorded)!r}, negotiation.Recorded)\n"
+        f"application = Application(env={env!r})\n"
+        "started = time.perf_counter()\n"
+        f"found = application.repository.get(uuid.UUID({str(aggregate_id)!r}))\n"
+        "print(time.perf_counter() - started)\n"
+        # The aggregate's own creation is one more event.
+        f"assert found.version == {len(events) + 1}, found.version\n"
+    )
 
-    def replay() -> int:
-        found: Any = application.repository.get(aggregate_id)
-        return int(found.version)
+    def replay() -> float:
+        return _child_figure(script)
 
     return replay
 
@@ -225,13 +246,35 @@ def appends(path: Path, events: list[ns.Event], repeat: int) -> tuple[float, flo
     return statistics.median(single) * 1e3, 1000 / statistics.median(batched)
 
 
+def _child_figure(script: str, *args: str) -> float:
+    """Run ``script`` in a fresh Python process; the number it prints last."""
+    output = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if output.returncode:
+        raise RuntimeError(output.stderr)
+    return float(output.stdout.split()[-1])
+
+
 def cold_load(path: Path) -> float:
-    """Seconds to open the log, decode every event and fold the whole state."""
-    gc.collect()
-    started = time.perf_counter()
-    with ns.open_log(path) as log:
-        ns.state_at(log)
-    return time.perf_counter() - started
+    """Seconds for a fresh process to open the log, decode it and fold the state.
+
+    A fresh process, as a user's would be: in this one, which holds the generated
+    events, every pass of the garbage collector would also walk them.  The time
+    starts after ``import negstate``.
+    """
+    return _child_figure(
+        "import sys, time\n"
+        "import negstate as ns\n"
+        "started = time.perf_counter()\n"
+        "with ns.open_log(sys.argv[1]) as log:\n"
+        "    ns.state_at(log)\n"
+        "print(time.perf_counter() - started)\n",
+        str(path),
+    )
 
 
 def peak_memory(path: Path, *, dated: bool = False) -> float:
@@ -249,13 +292,7 @@ def peak_memory(path: Path, *, dated: bool = False) -> float:
         + "print(next(int(line.split()[1]) for line in open('/proc/self/status')"
         " if line.startswith('VmHWM')) / 1024)\n"
     )
-    output = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, "-c", script, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(output.stdout.strip())
+    return _child_figure(script, str(path))
 
 
 def cli_state(path: Path, day: date) -> float | None:
@@ -304,7 +341,7 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
     if peer:
         with timed("eventsourcing store"):
             replay = eventsourcing_store(events, folder)
-        rate = size / median_time(replay, max(1, repeat // 2))
+        rate = size / statistics.median(replay() for _ in range(max(1, repeat // 2)))
         figures["eventsourcing replay from sqlite (events/s)"] = rate
         ours = max(
             figures["cold load + fold jsonl (events/s)"],
@@ -338,12 +375,17 @@ def fold_figures(events: list[ns.Event], repeat: int) -> dict[str, float]:
     ordered = list(build_timeline(events).events)
     converter = ns.make_converter()
     records = [encode_event(event, converter) for event in ordered]
-    fold_s = median_time(lambda: ns.fold(ordered), repeat)
-    floor_s = median_time(lambda: dict_fold(records), repeat)
+    # Taken in turns, so that a slow spell of the machine weighs on both.
+    folds, floors = [], []
+    for _ in range(repeat):
+        folds.append(median_time(lambda: ns.fold(ordered), 1))
+        floors.append(median_time(lambda: dict_fold(records), 1))
     return {
-        "in-memory fold (events/s)": len(events) / fold_s,
-        "dict fold floor (events/s)": len(events) / floor_s,
-        "fold / floor (x)": fold_s / floor_s,
+        "in-memory fold (events/s)": len(events) / statistics.median(folds),
+        "dict fold floor (events/s)": len(events) / statistics.median(floors),
+        "fold / floor (x)": statistics.median(
+            fold / floor for fold, floor in zip(folds, floors, strict=True)
+        ),
     }
 
 
