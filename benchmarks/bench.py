@@ -164,7 +164,6 @@ def eventsourcing_store(events: list[ns.Event], folder: Path) -> Callable[[], fl
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(folder / "eventsourcing.sqlite"),
-        "AGGREGATE_CACHE_MAXSIZE": "0",
     }
     application = Application(env=env)
     negotiation = Negotiation()

@@ -85,6 +85,27 @@ class TestUserDefinedTypes:
         )
         assert ns.explain(september, "custom/sanctions/US-RU").event_ids == ("s1", "s2")
 
+    def test_a_reducer_that_cannot_be_hashed(self) -> None:
+        """Logs share converters by event types; a reducer need not be hashable."""
+
+        @attrs.define
+        class Reducer:
+            calls: list[str] = attrs.Factory(list)
+
+            def __call__(self, draft: ns.StateDraft, event: SanctionsImposed) -> None:
+                self.calls.append(event.id)
+                impose(draft, event)
+
+        reducer = Reducer()
+        registry = ns.BUILTIN_EVENTS.with_event(
+            SanctionsImposed, reducer, tag="example.SanctionsImposed"
+        )
+        with ns.EventLog(registry=registry) as log:
+            log.append(sanctions("s1", "2025-08-01", "banks"))
+            state = ns.state_at(log)
+        assert state.custom["sanctions"]["US-RU"].measures == ("banks",)
+        assert "s1" in reducer.calls
+
     def test_state_json_round_trip(self) -> None:
         converter = ns.make_converter(REGISTRY)
         state = ns.state_at([sanctions("s1", "2025-08-01", "banks")], registry=REGISTRY)

@@ -453,7 +453,7 @@ def _referred_ids(
             value = getattr(event, name)
             if isinstance(value, str):
                 targets.append(value)
-            elif value is not None:
+            elif isinstance(value, tuple):
                 targets.extend(value)
         if targets:
             found[index] = targets

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Protocol, overload
+from typing import Any, Final, Protocol, overload
 
 import attrs
 
@@ -689,6 +689,10 @@ def _meeting_status(
     return MeetingStatus.PROPOSED
 
 
+_ABSENT: Final = object()
+"""Stands for a key that a table lacks."""
+
+
 class RecordView(Mapping[Any, Any]):
     """A read-only mapping that builds each record from its entry when first read."""
 
@@ -717,11 +721,13 @@ class RecordView(Mapping[Any, Any]):
     def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401 - any record
         """The record at ``key``, or ``default`` (without raising and catching)."""
         built = self._built.get(key)
-        if built is not None:
-            return built
-        if key not in self._entries:
-            return default
-        return self[key]
+        if built is None:
+            entry = self._entries.get(key, _ABSENT)
+            if entry is _ABSENT:
+                return default
+            built = self._build(key, entry) if self._keyed else self._build(entry)
+            self._built[key] = built
+        return built
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._entries)
