@@ -88,7 +88,7 @@ from negstate.rows import (
     write_events_csv,
     write_positions_csv,
 )
-from negstate.serialization import decode_event, encode_event, make_converter
+from negstate.serialization import decode_event, encode_event, shared_converter
 from negstate.state import NegotiationState, Reading
 from negstate.tables import (
     Palette,
@@ -1612,7 +1612,7 @@ def _context(args: argparse.Namespace, out: TextIO, err: TextIO) -> Context:
     registry = BUILTIN_EVENTS if args.registry is None else load_registry(args.registry)
     return Context(
         registry=registry,
-        converter=make_converter(registry),
+        converter=shared_converter(registry),
         out=out,
         err=err,
         palette=Palette(enabled=use_colour(out)),

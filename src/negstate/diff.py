@@ -10,7 +10,6 @@ serializes and compares easily.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
@@ -152,11 +151,10 @@ def _day(day: date | None) -> str:
     return "end of log" if day is None else day.isoformat()
 
 
-@functools.cache
 def _default_converter() -> cattrs.Converter:
-    from negstate.serialization import make_converter  # noqa: PLC0415
+    from negstate.serialization import shared_converter  # noqa: PLC0415
 
-    return make_converter(omit_defaults=False)
+    return shared_converter(omit_defaults=False)
 
 
 def state_paths(state: NegotiationState) -> dict[str, Any]:

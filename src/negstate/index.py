@@ -28,6 +28,7 @@ from negstate.events import Event
 from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.state import (
+    _ABSENT,
     NegotiationState,
     Reading,
     StateDraft,
@@ -133,12 +134,10 @@ class _Versioned(Mapping[Any, Any]):
         self._end = end
 
     def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
-        versions = self._history.versions.get(key)
-        if versions is not None:
-            found = bisect_left(versions[0], self._end)
-            if found:
-                return versions[1][found - 1]
-        raise KeyError(key)
+        found = self.get(key, _ABSENT)
+        if found is _ABSENT:
+            raise KeyError(key)
+        return found
 
     def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
         """The entry at ``key``, or ``default``."""
@@ -204,10 +203,10 @@ class PrefixEvents(Mapping[str, Event]):
         self._end = end
 
     def __getitem__(self, event_id: str) -> Event:
-        position = self._position_of.get(event_id)
-        if position is None or position >= self._end:
+        found: Event | object = self.get(event_id, _ABSENT)
+        if found is _ABSENT:
             raise KeyError(event_id)
-        return self._events[position]
+        return found  # type: ignore[return-value]
 
     def get(self, event_id: str, default: Any = None) -> Any:  # noqa: ANN401
         """The event ``event_id``, or ``default``."""

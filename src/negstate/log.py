@@ -51,7 +51,7 @@ from negstate.serialization import (
     SCHEMA_VERSION,
     decode_event,
     encode_event,
-    make_converter,
+    shared_converter,
 )
 from negstate.state import NegotiationState
 from negstate.stores.jsonl import JsonLinesStorage
@@ -249,7 +249,7 @@ class EventLog:
         self._storage: Storage = MemoryStorage() if storage is None else storage
         self._read_only = read_only
         self._registry = registry
-        self._converter = converter or _converter_for(registry)
+        self._converter = converter or shared_converter(registry)
         self._clock = clock
         self._count = 0
         self._tail: StoredRecord | None = None
@@ -747,29 +747,6 @@ class EventLog:
                 location=self.location, records=checked, problem=problem
             )
         return VerifyReport(location=self.location, records=checked)
-
-
-_CONVERTERS: dict[tuple[tuple[type[Event], str], ...], cattrs.Converter] = {}
-
-
-def _converter_for(registry: EventRegistry) -> cattrs.Converter:
-    """One converter per set of event types and tags, shared by the logs using it.
-
-    Building a converter makes cattrs run a full garbage collection, whose cost
-    grows with everything the process holds (0.3 s beside 100,000 events).  The
-    key leaves out reducers, which the converter does not use and which need not
-    be hashable.
-    """
-    key = tuple((kind.event_type, kind.tag) for kind in registry)
-    found = _CONVERTERS.get(key)
-    if found is None:
-        if len(_CONVERTERS) >= _MOST_CONVERTERS:
-            _CONVERTERS.clear()
-        found = _CONVERTERS[key] = make_converter(registry)
-    return found
-
-
-_MOST_CONVERTERS: Final = 16
 
 
 def _record(

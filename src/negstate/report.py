@@ -41,7 +41,7 @@ from negstate.plot import (
 )
 from negstate.replay import Timeline, day_of
 from negstate.rows import summarize
-from negstate.serialization import make_converter
+from negstate.serialization import shared_converter
 from negstate.state import NegotiationState
 from negstate.tables import describe_change
 from negstate.values import Source
@@ -873,7 +873,7 @@ def _page(
             hint="give a --from day before the --to day",
         )
     state = timeline.state_at(day)
-    converter = make_converter(timeline.registry)
+    converter = shared_converter(timeline.registry)
     changes = diff(
         timeline.state_at(since), timeline.state_at(until), converter=converter
     )

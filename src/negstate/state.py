@@ -711,12 +711,10 @@ class RecordView(Mapping[Any, Any]):
         self._built: dict[Any, Any] = {}
 
     def __getitem__(self, key: Any) -> Any:  # noqa: ANN401 - any record
-        built = self._built.get(key)
-        if built is None:
-            entry = self._entries[key]
-            built = self._build(key, entry) if self._keyed else self._build(entry)
-            self._built[key] = built
-        return built
+        found = self.get(key, _ABSENT)
+        if found is _ABSENT:
+            raise KeyError(key)
+        return found
 
     def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401 - any record
         """The record at ``key``, or ``default`` (without raising and catching)."""
