@@ -12,7 +12,8 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
   day apart and days 30 days apart;
 - peak resident memory of a fresh process that loads and folds the log;
-- the ``negstate state LOG --at DAY`` command as a fresh process.
+- the ``negstate state LOG --at DAY`` command and the append of one event, each
+  as a fresh process, replaying the SQLite log and then with its saved index.
 
 Usage::
 
@@ -417,17 +418,54 @@ def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
     return figures
 
 
+def fresh_append(path: Path, number: int) -> float:
+    """Seconds for a fresh process to open the log, append one event and close it.
+
+    The event is dated after everything the benchmark wrote, so a saved index can
+    take it at its end.  The time starts after ``import negstate``.
+    """
+    return _child_figure(
+        "import sys, time\n"
+        "import negstate as ns\n"
+        "started = time.perf_counter()\n"
+        "with ns.open_log(sys.argv[1]) as log:\n"
+        "    log.append(ns.PositionStated(id=f'fresh-append-{sys.argv[2]}',\n"
+        "        occurred=f'9000-01-{int(sys.argv[2]) + 1:02d}',\n"
+        "        sources=ns.Source(title='Benchmark wire'), party='P00',\n"
+        "        issue='issue_00', stance='supports'))\n"
+        "print(time.perf_counter() - started)\n",
+        str(path),
+        str(number),
+    )
+
+
 def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
-    """``negstate state`` as a fresh process, replaying, then from the saved index."""
+    """``negstate state`` and one append as fresh processes, with and without index.
+
+    First replaying the log, then with the saved index, which the appends (dated
+    after everything) keep current.
+    """
     figures: dict[str, float] = {}
     replayed = cli_state(sqlite, day)
     if replayed is not None:
         figures["negstate state --at, fresh process, sqlite (s)"] = replayed
+    figures["append one event, fresh process, sqlite (s)"] = fresh_append(sqlite, 0)
     with ns.open_log(sqlite) as log:
         log.save_index()
     indexed = cli_state(sqlite, day)
     if indexed is not None:
         figures["negstate state --at, fresh process, saved index (s)"] = indexed
+    figures["append one event, fresh process, saved index (s)"] = statistics.median(
+        fresh_append(sqlite, number) for number in range(1, 6)
+    )
+    figures["append, fresh process: replay / saved index (x)"] = (
+        figures["append one event, fresh process, sqlite (s)"]
+        / figures["append one event, fresh process, saved index (s)"]
+    )
+    with ns.open_log(sqlite, read_only=True) as log:
+        figures["saved index still current after the appends (1 = yes)"] = float(
+            log.saved_state_at() is not None
+        )
     return figures
 
 

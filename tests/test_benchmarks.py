@@ -98,6 +98,8 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "durable append, one event sqlite (ms)",
         "peak RSS load + fold sqlite (MB)",
         "negstate state --at, fresh process, saved index (s)",
+        "append one event, fresh process, saved index (s)",
     ):
         assert figures[label] > 0, label
+    assert figures["saved index still current after the appends (1 = yes)"] == 1
     assert "in-memory fold (events/s)" in result.stdout

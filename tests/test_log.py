@@ -2,23 +2,28 @@ from __future__ import annotations
 
 import contextlib
 import random
+import shutil
 import sqlite3
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import negstate as ns
+from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
 from tests.strategies import days_in_streams, event_streams, revised_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
-BACKENDS = ("memory", "jsonl", "sqlite")
+BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed")
+"""``sqlite-indexed`` keeps a checkpoint index from the start, so that appends at
+the end go through the saved index instead of a replay."""
 FIXTURES = Path(__file__).parent / "fixtures"
 
 OpenLog = Callable[..., ns.EventLog]
@@ -41,6 +46,13 @@ def answer(event_id: str, by: str, target: str = "p") -> ns.ProposalRejected:
     )
 
 
+def answer2(event_id: str) -> ns.ProposalAccepted:
+    """UA accepts proposal ``q`` (2025-03-20) a day later."""
+    return ns.ProposalAccepted(
+        id=event_id, occurred="2025-03-21", sources=SOURCE, proposal="q", by="UA"
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -57,6 +69,8 @@ def open_any(backend: str, tmp_path: Path) -> Iterator[OpenLog]:
             return memory
         suffix = ".jsonl" if backend == "jsonl" else ".sqlite"
         log = ns.open_log(tmp_path / f"log{suffix}", **options)  # type: ignore[arg-type]
+        if backend == "sqlite-indexed" and not opened:
+            assert log.save_index()
         opened.append(log)
         return log
 
@@ -71,12 +85,64 @@ def stored_bytes(log: ns.EventLog) -> bytes:
         return "".join(r.hash for r in log).encode()
     path = Path(log.location)
     if path.suffix == ".sqlite":
-        with sqlite3.connect(path) as db:
-            rows = db.execute(
-                "SELECT seq, hash, body FROM records ORDER BY seq"
-            ).fetchall()
-        return repr(rows).encode()
+        return repr(sqlite_tables(path)).encode()
     return path.read_bytes()
+
+
+def sqlite_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of an SQLite log (records, saved index, meta)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        names = [
+            str(row[0])
+            for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return {
+            name: sorted(db.execute(f"SELECT * FROM {name}").fetchall())  # noqa: S608
+            for name in names
+        }
+
+
+def revised_prefix(
+    events: list[ns.Event], left: int
+) -> tuple[list[ns.Event], list[ns.Event]]:
+    """A stream of ``revised_streams`` split in two: its plain events but the last
+    ``left`` with the revisions (and merged copies) that refer only to them, and
+    the rest (plain events first)."""
+    plain = [e for e in events if not e.id.startswith("revision-")]
+    revising = [e for e in events if e.id.startswith("revision-")]
+    split = max(0, len(plain) - left)
+    held = {e.id for e in plain[:split]}
+    copies = [
+        e
+        for e in revising
+        if not isinstance(e, REVISION_TYPES) and set(e.references) <= held
+    ]
+    held |= {e.id for e in copies}
+    first = [
+        *copies,
+        *(
+            e
+            for e in revising
+            if isinstance(e, REVISION_TYPES) and set(e.references) <= held
+        ),
+    ]
+    rest = [e for e in revising if e not in first]
+    return [*plain[:split], *first], [*plain[split:], *rest]
+
+
+def appended(path: Path, batch: list[ns.Event]) -> tuple[object, ...]:
+    """How appending ``batch`` to the log at ``path`` ends, and the events it holds.
+
+    The log's path is left out of error messages, to compare two logs.
+    """
+    with ns.open_log(path) as log:
+        try:
+            outcome: object = [record.seq for record in log.append_many(batch)]
+        except ns.NegstateError as error:
+            outcome = (type(error).__name__, str(error).replace(str(path), "LOG"))
+        return outcome, [record.event for record in log]
 
 
 class TestContract:
@@ -553,14 +619,116 @@ class TestSavedIndex:
                 saved = log.saved_state_at(day)
                 assert saved == ns.state_at(events, on=day)
 
-    def test_an_append_makes_it_stale(self, tmp_path: Path) -> None:
+    def test_a_late_report_makes_it_stale(self, tmp_path: Path) -> None:
+        path = tmp_path / "saved.sqlite"
+        with ns.open_log(path) as log:
+            log.append(proposal(day="2025-03-05"))
+            log.save_index()
+            assert log.saved_state_at("2025-03-06") is not None
+            log.append(proposal("earlier", day="2025-03-01"))
+            assert log.saved_state_at("2025-03-06") is None
+            assert len(log) == 2
+
+    @pytest.mark.parametrize("warm", [False, True])
+    def test_appends_at_the_end_keep_it_current(
+        self, tmp_path: Path, warm: bool
+    ) -> None:
+        """A fresh process (or one that decoded the log) appends at the end of
+        valid time: the batch is checked on the index and the index grows."""
         path = tmp_path / "saved.sqlite"
         with ns.open_log(path) as log:
             log.append(proposal())
             log.save_index()
-            assert log.saved_state_at("2025-03-02") is not None
-            log.append(answer("r", "RU"))
-            assert log.saved_state_at("2025-03-12") is None
+        batch = [answer("r", "RU"), proposal("q", day="2025-03-20"), answer2("s")]
+        with ns.open_log(path) as log:
+            if warm:
+                ns.state_at(log)
+            records = log.append_many(batch)
+            assert [r.seq for r in records] == [2, 3, 4]
+            for day in ("2025-03-12", "2025-03-25", None):
+                saved = log.saved_state_at(day)
+                assert saved is not None
+                assert saved == ns.state_at([proposal(), *batch], on=day)
+            assert ns.state_at(log) == ns.state_at([proposal(), *batch])
+        rebuilt = tmp_path / "rebuilt.sqlite"
+        shutil.copy(path, rebuilt)
+        with ns.open_log(rebuilt) as log:
+            assert log.save_index()
+        assert sqlite_tables(path) == sqlite_tables(rebuilt)
+
+    def test_a_refused_append_leaves_records_and_index_unchanged(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "saved.sqlite"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+            log.save_index()
+        before = sqlite_tables(path)
+        with ns.open_log(path) as log:
+            with pytest.raises(ns.ImpossibleEventError, match="event 'x'"):
+                log.append(answer("x", "US"))
+            with pytest.raises(ns.DuplicateEventError, match=r"event 'p'.*record 1"):
+                log.append(proposal(day="2025-03-02"))
+            assert log.append(proposal()).seq == 1
+            assert log.saved_state_at() is not None
+        assert sqlite_tables(path) == before
+
+    @settings(
+        max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.one_of(event_streams(), revised_streams()),
+        st.tuples(st.integers(1, 12), st.integers(0, 5)),
+        st.lists(st.integers(1, 4), min_size=1, max_size=12),
+        st.lists(days_in_streams(), min_size=1, max_size=3),
+    )
+    def test_a_grown_index_is_the_index_saved_anew(
+        self,
+        tmp_path: Path,
+        events: list[ns.Event],
+        plan: tuple[int, int],
+        sizes: list[int],
+        days: list[date],
+    ) -> None:
+        """Appends in batches from fresh processes end as they do on a log without
+        an index (same records, same errors, one batch spoiled by a reused id);
+        after each the index is either
+        stale (a late report or a revision; it is then saved anew) or row for row
+        the one a new save writes, and its states are those of a replay; also when
+        the indexed log holds corrections, retractions and merges."""
+        left, spoiled = plan  # events left to append; the batch to spoil
+        indexed, plain = tmp_path / "indexed.sqlite", tmp_path / "plain.sqlite"
+        rebuilt = tmp_path / "rebuilt.sqlite"
+        base, pending = revised_prefix(events, left)
+        for path in (indexed, plain):
+            path.unlink(missing_ok=True)
+            with ns.open_log(path) as log:
+                try:
+                    log.append_many(base)
+                except ns.NegstateError:
+                    reject()  # two revisions the rules refuse together
+        with ns.open_log(indexed) as log:
+            assert log.save_index()
+        for number, size in enumerate(sizes):
+            batch, pending = pending[:size], pending[size:]
+            if not batch:
+                break
+            if number == spoiled and base:
+                # Another event under an id the log holds: refused either way.
+                batch = [*batch, attrs.evolve(batch[-1], id=base[0].id)]
+            assert appended(indexed, batch) == appended(plain, batch)
+            with ns.open_log(indexed) as log:
+                recorded = [record.event for record in log]
+                for day in [*days, None]:
+                    saved = log.saved_state_at(day)
+                    assert saved is None or saved == ns.state_at(recorded, on=day)
+                if log.saved_state_at() is None:
+                    assert log.save_index()  # stale: save anew, go on
+                    continue
+            shutil.copy(indexed, rebuilt)
+            with ns.open_log(rebuilt) as log:
+                assert log.save_index()
+            assert sqlite_tables(indexed) == sqlite_tables(rebuilt)
 
     def test_other_backends_keep_none(self, tmp_path: Path) -> None:
         with ns.open_log(tmp_path / "log.jsonl") as log:

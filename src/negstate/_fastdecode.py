@@ -43,7 +43,7 @@ class FastDecoder:
         self._converter = converter
         self._dates: dict[str, FuzzyDate] = {}
         self._days: dict[str, date] = {}
-        self._shared: dict[Any, Any] = {}
+        self._sharing: dict[type, Decode] = {}
         self._strings: dict[str, str] = {}
         self._by_tag: dict[str, Decode] = {}
         self._building: dict[type, Decode] = {}
@@ -77,13 +77,25 @@ class FastDecoder:
             found = self._strings[text] = text
         return found
 
-    def _shared_value(self, kind: type, raw: Any) -> Any:  # noqa: ANN401
-        """One instance per distinct raw value of an attrs value class."""
-        key = (kind, tuple(raw.items()) if kind in _FLAT else _two_levels(raw))
-        found = self._shared.get(key)
-        if found is None:
-            found = self._shared[key] = self._for_class(kind)(raw)
-        return found
+    def _shared_decoder(self, kind: type) -> Decode:
+        """A decoder for a value class that returns one instance per distinct value."""
+        found = self._sharing.get(kind)
+        if found is not None:
+            return found
+        build = self._for_class(kind)
+        instances: dict[Any, Any] = {}
+        lookup = instances.get
+        key_of = _flat_key if kind in _FLAT else _two_levels
+
+        def shared(raw: dict[str, Any]) -> Any:  # noqa: ANN401 - an attrs value
+            key = key_of(raw)
+            value = lookup(key)
+            if value is None:
+                value = instances[key] = build(raw)
+            return value
+
+        self._sharing[kind] = shared
+        return shared
 
     def _for_type(self, annotation: Any) -> Decode:  # noqa: ANN401, C901, PLR0911
         """A decoder for one field type."""
@@ -97,9 +109,8 @@ class FastDecoder:
             return self._fuzzy
         if annotation is date:
             return self._day
-        if annotation in {Source, Terms, Quantity}:
-            kind: type = annotation
-            return lambda raw: self._shared_value(kind, raw)
+        if annotation in _SHARED:
+            return self._shared_decoder(annotation)
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             members = {member.value: member for member in annotation}
             return members.__getitem__
@@ -141,6 +152,16 @@ class FastDecoder:
             return f"(_dates.get({value}) or _fuzzy({value}))"
         if typing.get_origin(annotation) is tuple and args == (str, Ellipsis):
             return f"tuple(map(_intern, {value}))"
+        if (
+            typing.get_origin(annotation) is tuple
+            and len(args) == 2  # noqa: PLR2004
+            and args[1] is Ellipsis
+            and isinstance(args[0], type)
+            and attrs.has(args[0])
+        ):
+            name = f"decoder_{len(names)}"
+            names[name] = self._for_type(args[0])
+            return f"tuple([{name}(item) for item in {value}])"
         if typing.get_origin(annotation) in {typing.Union, _UnionType}:
             inner = [a for a in args if a is not type(None)]
             if len(inner) == 1 and len(args) == 2:  # noqa: PLR2004
@@ -195,8 +216,14 @@ class FastDecoder:
 
 _MISSING = object()
 _UnionType = type(int | None)
+_SHARED = frozenset({Source, Terms, Quantity})
+"""Value classes that many events repeat, decoded once per distinct value."""
 _FLAT = frozenset({Source, Quantity})
 """Value classes whose stored form holds only strings, numbers and nulls."""
+
+
+def _flat_key(raw: dict[str, Any]) -> Any:  # noqa: ANN401
+    return tuple(raw.items())
 
 
 def _exactly(kind: type) -> Decode:

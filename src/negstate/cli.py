@@ -1588,9 +1588,10 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_index,
         "keep the checkpoint index in an SQLite log for fast queries",
         "Replay LOG once and keep its checkpoint index in the database, so that "
-        "'negstate state LOG --at DAY' answers without replaying the log.  The "
-        "index is used while no record has been appended since; run this again "
-        "after an import.  JSON Lines logs keep no index.",
+        "'negstate state LOG --at DAY' answers without replaying the log.  "
+        "Appends dated after everything indexed keep it current; after a late "
+        "report or a revision it is not used until you run this again.  JSON "
+        "Lines logs keep no index.",
     )
     _add_log(index)
     _build_queries(commands)

@@ -54,6 +54,7 @@ from negstate.serialization import (
     shared_converter,
 )
 from negstate.state import NegotiationState
+from negstate.stores.checkpoints import SavedOrder
 from negstate.stores.jsonl import JsonLinesStorage
 from negstate.stores.sqlite import SqliteStorage
 
@@ -68,9 +69,9 @@ __all__ = [
 ]
 
 SQLITE_SUFFIXES: Final = (".sqlite", ".sqlite3", ".db")
+"""File suffixes that open an SQLite log; any other suffix opens JSON Lines."""
 _LOAD_CHUNK: Final = 10_000
 """Records decoded together when a log loads."""
-"""File suffixes that open an SQLite log; any other suffix opens JSON Lines."""
 
 
 def utc_now() -> datetime:
@@ -534,7 +535,6 @@ class EventLog:
                 )
         with self._storage.writing():
             self._catch_up()
-            self._all()
             if expected_seq is not None and expected_seq != self.last_seq:
                 raise ConcurrencyError(
                     f"expected the log to end at record {expected_seq}, but it ends at "
@@ -542,13 +542,21 @@ class EventLog:
                     where=self.location,
                     hint="another writer appended; refresh, re-check and retry",
                 )
-            fresh = self._new_events(batch)
-            if not fresh:
-                found = [self.get(event.id) for event in batch]
-                return tuple(record for record in found if record is not None)
-            timeline = self._check_folds(fresh)
-            stored = self._write(fresh)
+            onto_index = self._append_onto_saved_index(batch)
+            if onto_index is None:
+                fresh = self._new_events(batch)
+                if not fresh:
+                    found = [self.get(event.id) for event in batch]
+                    return tuple(record for record in found if record is not None)
+                timeline = self._check_folds(fresh)
+                stored = self._write(fresh)
         # Only once the storage has committed does this log count the records.
+        if onto_index is not None:
+            fresh, stored, known = onto_index
+            if fresh:
+                known.update(self._remember(fresh, stored))
+                self._extend_cached_timeline(fresh)
+            return tuple(known[event.id] for event in batch)
         written = self._remember(fresh, stored)
         self._timelines = {None: timeline}
         found = [written.get(event.id) or self.get(event.id) for event in batch]
@@ -563,17 +571,104 @@ class EventLog:
             if earlier is None:
                 fresh[event.id] = event
             elif earlier != event:
-                where = (
-                    f"{self.location}: record {position + 1}"
-                    if position is not None
-                    else f"{self.location}: this batch"
-                )
-                raise DuplicateEventError(
-                    f"the log holds a different event with this id ({where})",
-                    where=locate(event_id=event.id),
-                    hint="give the new event another id, or record a correction",
+                raise self._held_otherwise(
+                    event, None if position is None else position + 1
                 )
         return list(fresh.values())
+
+    def _extend_cached_timeline(self, fresh: list[Event]) -> None:
+        """Keep the cached timeline of a warm log for events written already."""
+        current = self._timelines.get(None)
+        self._timelines.clear()
+        if current is None:
+            return
+        # The records are committed: a cache that cannot follow is dropped, and
+        # the next query builds the timeline afresh.
+        with contextlib.suppress(Exception):
+            extended = current.extended(fresh)
+            if extended is not None:
+                self._timelines[None] = extended
+
+    def _split_by_records(
+        self,
+        batch: list[Event],
+        record_of: Callable[[str], StoredRecord | None],
+    ) -> tuple[list[Event], dict[str, Record]]:
+        """The new events of ``batch``, and the records of those the log holds.
+
+        Ids are looked up one by one; the same id with other content raises.
+        """
+        fresh: dict[str, Event] = {}
+        known: dict[str, Record] = {}
+        for event in batch:
+            if event.id in fresh:
+                if fresh[event.id] != event:
+                    raise self._held_otherwise(event, None)
+                continue
+            record = known.get(event.id)
+            if record is None:
+                stored = record_of(event.id)
+                if stored is None:
+                    fresh[event.id] = event
+                    continue
+                record = known[event.id] = self._decode(stored)
+            if record.event != event:
+                raise self._held_otherwise(event, record.seq)
+        return list(fresh.values()), known
+
+    def _held_otherwise(self, event: Event, seq: int | None) -> DuplicateEventError:
+        """The error for ``event`` whose id record ``seq`` (or the batch) holds."""
+        where = (
+            f"{self.location}: this batch"
+            if seq is None
+            else f"{self.location}: record {seq}"
+        )
+        return DuplicateEventError(
+            f"the log holds a different event with this id ({where})",
+            where=locate(event_id=event.id),
+            hint="give the new event another id, or record a correction",
+        )
+
+    def _append_onto_saved_index(
+        self, batch: list[Event]
+    ) -> tuple[list[Event], list[StoredRecord], dict[str, Record]] | None:
+        """Append ``batch`` checked against the saved index, without a replay.
+
+        Used when the storage keeps a current checkpoint index: ids are checked
+        against the records by lookup, the batch is folded onto the index's end
+        state, and the index grows in the same transaction, so it stays current.
+        Returns the new events, their stored records and the records of events the
+        log held already, or None when the batch needs a replay (a late report, a
+        revision, an index that is missing or stale, user-defined event types).
+        """
+        current = getattr(self._storage, "index_is_current", None)
+        plan = getattr(self._storage, "plan_index_extension", None)
+        extend = getattr(self._storage, "write_index_extension", None)
+        record_of = getattr(self._storage, "record_of", None)
+        if (
+            current is None
+            or plan is None
+            or extend is None
+            or record_of is None
+            or self._registry is not BUILTIN_EVENTS
+            or not current(self._head())
+        ):
+            return None
+        new, known = self._split_by_records(batch, record_of)
+        if not new:
+            return [], [], known
+        if any(
+            type(event) in self._registry.revisers
+            or self._registry.kind_of(type(event)) is None
+            for event in new
+        ):
+            return None  # the replay applies revisions and names unknown types
+        extension = plan(self._head(), new, self._event_by_id, self._registry)
+        if extension is None:
+            return None
+        rows = self._write(new)
+        extend(extension, (rows[-1].seq, rows[-1].hash))
+        return new, rows, known
 
     def _check_folds(self, fresh: list[Event]) -> Timeline:
         """The timeline of the log plus ``fresh``, or the fold's error.
@@ -600,11 +695,9 @@ class EventLog:
                 where=self.location,
                 hint="pass a clock that returns aware UTC datetimes",
             )
-        self._all()
-        assert self._events is not None  # noqa: S101 - loaded by _all
-        assert self._recorded is not None  # noqa: S101 - loaded by _all
-        if self._recorded and now < self._recorded[-1]:
-            now = self._recorded[-1]
+        last = self._last_recorded()
+        if last is not None and now < last:
+            now = last
         prev = GENESIS if self._tail is None else self._tail.hash
         stored: list[StoredRecord] = []
         for offset, event in enumerate(fresh):
@@ -620,19 +713,29 @@ class EventLog:
         self._storage.write(stored, fresh)
         return stored
 
+    def _last_recorded(self) -> datetime | None:
+        """When the last record was appended (None for an empty log)."""
+        if self._recorded:
+            return self._recorded[-1]
+        if self._tail is None:
+            return None
+        return _moment(self._tail, self._storage.place)
+
     def _remember(
         self, fresh: list[Event], stored: list[StoredRecord]
     ) -> dict[str, Record]:
-        """Count records the storage has committed; their records by event id."""
-        assert self._events is not None  # noqa: S101 - loaded before writing
-        assert self._recorded is not None  # noqa: S101 - loaded before writing
+        """Count records the storage has committed; their records by event id.
+
+        Their events join the decoded ones if this log has decoded its events.
+        """
         recorded_at = datetime.fromisoformat(stored[0].recorded_at)
         written: dict[str, Record] = {}
         for event, row in zip(fresh, stored, strict=True):
-            if self._ids is not None:
-                self._ids[event.id] = len(self._events)
-            self._events.append(event)
-            self._recorded.append(recorded_at)
+            if self._events is not None and self._recorded is not None:
+                if self._ids is not None:
+                    self._ids[event.id] = len(self._events)
+                self._events.append(event)
+                self._recorded.append(recorded_at)
             written[event.id] = _record(row, event, recorded_at)
         self._tail = stored[-1]
         self._count = stored[-1].seq
@@ -644,9 +747,11 @@ class EventLog:
         """Keep the checkpoint index in the log's file (SQLite logs only).
 
         A fresh process can then answer :meth:`saved_state_at` without replaying the
-        log, until the next append makes the saved index stale.  Returns whether
-        the index was kept (False for other backends, and for logs whose states
-        hold records of user-defined reducers).
+        log.  Appends of built-in events that sort after everything indexed keep
+        the index current (and are checked on it without a replay); a late report
+        or a revision makes it stale until it is saved again.  Returns whether the
+        index was kept (False for other backends, and for logs whose states hold
+        records of user-defined reducers).
         """
         save = getattr(self._storage, "save_index", None)
         if save is None or self._read_only:
@@ -655,13 +760,13 @@ class EventLog:
             self._catch_up()
             timeline = self.timeline()
             index = timeline.checkpoint_index()
-            kept: bool = save(
-                index,
-                timeline.events,
-                timeline.latest,
-                self._head(),
-                self._revised_texts(timeline),
+            order = SavedOrder(
+                events=timeline.events,
+                latest=timeline.latest,
+                earliest=timeline.earliest,
+                depth=timeline.depth,
             )
+            kept: bool = save(index, order, self._head(), self._revised_texts(timeline))
             return kept
 
     def _revised_texts(self, timeline: Timeline) -> dict[str, str]:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -51,11 +52,13 @@ from negstate.state import NegotiationState, Reading, StateDraft, state_from_tab
 
 __all__ = [
     "EventSource",
+    "SortKey",
     "Timeline",
     "build_timeline",
     "day_of",
     "moment_of",
     "reading_of",
+    "sort_keys_after",
     "state_at",
 ]
 
@@ -106,6 +109,13 @@ class _Order:
         if self._position_of is None:
             self._position_of = {e.id: n for n, e in enumerate(self.events)}
         return self._position_of
+
+    def placed(self, event_id: str) -> tuple[int, int, int] | None:
+        """The narrowed (latest, earliest, depth) of an ordered event, or None."""
+        position = self.position_of.get(event_id)
+        if position is None:
+            return None
+        return (self.latest[position], self.earliest[position], self.depth[position])
 
     def key(self, position: int) -> tuple[int, int, int, str]:
         """The sort key of the event at ``position``."""
@@ -182,6 +192,11 @@ class Timeline:
     def earliest(self) -> Sequence[int]:
         """Each event's narrowed earliest possible day, as an ordinal."""
         return self._order.earliest[: self._length]
+
+    @property
+    def depth(self) -> Sequence[int]:
+        """Each event's depth in the reference graph (0: it refers to no event)."""
+        return self._order.depth[: self._length]
 
     @property
     def registry(self) -> EventRegistry:
@@ -278,22 +293,21 @@ class Timeline:
     def extended(self, events: Sequence[Event]) -> Timeline | None:
         """This timeline with ``events`` folded on, if they all come after it.
 
-        Returns ``None`` when some event would land before the end of the order or
-        narrow the dates of an event already in it (a late report): the caller then
-        builds a new timeline.  Raises the fold's error if an event cannot happen;
-        nothing is kept then.
+        Returns ``None`` when some event would land before the end of the order,
+        narrow the dates of an event already in it (a late report), or refers to
+        an event neither in the order nor listed before it in ``events``: the
+        caller then builds a new timeline.  Raises the fold's error if an event
+        cannot happen; nothing is kept then.
         """
         order = self._order
         if self._length != len(order.events) or self.revised_by:
             return None
-        spans = _spans_after(order, events)
-        if spans is None:
-            return None
         start = len(order.events)
-        index = order.indexed(start)
-        ordered = sorted(spans, key=lambda item: item[0])
-        if start and ordered and ordered[0][0] <= order.key(start - 1):
+        last = order.key(start - 1) if start else None
+        ordered = sort_keys_after(events, order.placed, last)
+        if ordered is None:
             return None
+        index = order.indexed(start)
         index.extend(event for _, event in ordered)
         for (latest, earliest, depth, _), event in ordered:
             order.position_of[event.id] = len(order.events)
@@ -304,37 +318,49 @@ class Timeline:
         return Timeline(order=order, length=len(order.events))
 
 
-def _spans_after(
-    order: _Order, events: Sequence[Event]
-) -> list[tuple[tuple[int, int, int, str], Event]] | None:
-    """Sort keys for new events that refer only to events already ordered.
+SortKey = tuple[int, int, int, str]
+"""An event's place in valid-time order: (latest, earliest, depth, id)."""
 
-    ``None`` if a new event refers to another new one, or would narrow the span
-    of an event it refers to.
+
+def sort_keys_after(
+    events: Iterable[Event],
+    placed: Callable[[str], tuple[int, int, int] | None],
+    last: SortKey | None,
+) -> list[tuple[SortKey, Event]] | None:
+    """Sort keys for new events, in sorted order, if they all sort after ``last``.
+
+    ``last`` is the key of the last event placed so far (None: none is), and
+    ``placed(id)`` an already ordered event's narrowed (latest, earliest, depth),
+    or None.  A new event may refer to placed events and to new events listed
+    before it.  Returns ``None`` if one sorts before ``last`` (a late report),
+    refers to any other event, or would narrow the span of an event it refers
+    to: the order must then be rebuilt.  A new event's own span never narrows to
+    nothing, as the events it refers to neither end after it nor begin after
+    they end.
     """
-    found: list[tuple[tuple[int, int, int, str], Event]] = []
+    found: list[tuple[SortKey, Event]] = []
+    new: dict[str, tuple[int, int, int]] = {}
+    least = -1 if last is None else last[0]
     for event in events:
         span = event.occurred
         low, high = span.first_ordinal, span.last_ordinal
+        if high < least:
+            return None
         depth = 0
-        cause = None
         for target in event.references:
-            position = order.position_of.get(target)
-            if position is None:
+            known = new.get(target) or placed(target)
+            if known is None:
                 return None
-            if high < order.latest[position]:
+            latest, earliest, level = known
+            if high < latest:
                 return None
-            if order.earliest[position] > low:
-                low, cause = order.earliest[position], target
-            depth = max(depth, order.depth[position] + 1)
-        if low > high:
-            raise DateConflictError(
-                f"is dated {span} but refers to {cause!r}, which cannot have "
-                f"happened before {date.fromordinal(low)}",
-                event_id=event.id,
-                hint="correct one of the two dates",
-            )
+            low = max(low, earliest)
+            depth = max(depth, level + 1)
+        new[event.id] = (high, low, depth)
         found.append(((high, low, depth, event.id), event))
+    found.sort(key=itemgetter(0))
+    if found and last is not None and found[0][0] <= last:
+        return None
     return found
 
 

@@ -5,7 +5,12 @@ record's versions (see :mod:`negstate.index`) to tables of the log's database,
 stamped with the log's head.  While the head is unchanged, a fresh process answers
 "the state on day D" from these tables: a lookup for the day's position, then one
 indexed query per record it reads, decoding only the events behind those records.
-Any append makes the stamp stale and queries fall back to replaying the log until
+
+An append whose events all sort after every indexed event (news of the latest
+days) grows the index instead: the batch is folded onto the index's end state,
+reading only the records it touches, and the new versions are written in the
+append's transaction with the new stamp.  Any other append (a late report, a
+revision) leaves the stamp stale, and queries fall back to replaying the log until
 the index is saved again.
 
 Only the built-in record tables are kept; a log whose states hold user-defined
@@ -20,13 +25,26 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Final, overload
 
+import attrs
+
 from negstate.events import Event
 from negstate.index import TABLES, ReplayIndex
-from negstate.state import NegotiationState, Reading, state_from_tables
+from negstate.reducers import apply_events
+from negstate.registry import EventRegistry
+from negstate.replay import sort_keys_after
+from negstate.state import NegotiationState, Reading, StateDraft, state_from_tables
 
-__all__ = ["load_index_state", "save_index"]
+__all__ = [
+    "IndexExtension",
+    "SavedOrder",
+    "index_is_current",
+    "load_index_state",
+    "plan_extension",
+    "save_index",
+    "write_extension",
+]
 
-FORMAT: Final = "2"
+FORMAT: Final = "3"
 
 _SCHEMA: Final = (
     (
@@ -35,7 +53,8 @@ _SCHEMA: Final = (
     ),
     (
         "CREATE TABLE IF NOT EXISTS negstate_order (position INTEGER PRIMARY KEY, "
-        "event_id TEXT NOT NULL, latest INTEGER NOT NULL)"
+        "event_id TEXT NOT NULL, latest INTEGER NOT NULL, earliest INTEGER NOT NULL, "
+        "depth INTEGER NOT NULL)"
     ),
     (
         "CREATE INDEX IF NOT EXISTS negstate_order_latest ON negstate_order "
@@ -124,11 +143,24 @@ def _key_from_text(table: str, text: str) -> Any:  # noqa: ANN401
 # -- writing --------------------------------------------------------------------------
 
 
+@attrs.frozen(kw_only=True)
+class SavedOrder:
+    """A timeline's valid-time order as the index keeps it.
+
+    ``latest``, ``earliest`` and ``depth`` are each event's narrowed span (day
+    ordinals) and depth in the reference graph: its sort key with its id.
+    """
+
+    events: Sequence[Event]
+    latest: Sequence[int]
+    earliest: Sequence[int]
+    depth: Sequence[int]
+
+
 def save_index(
     db: sqlite3.Connection,
     index: ReplayIndex,
-    order: Sequence[Event],
-    latest: Sequence[int],
+    order: SavedOrder,
     head: tuple[int, str],
     *,
     revised: Mapping[str, str],
@@ -148,24 +180,25 @@ def save_index(
         for table in TABLES:
             history = index.histories[table]
             for key, (positions, entries) in history.versions.items():
-                text = _key_text(key)
-                keys.append((table, positions[0], text))
-                # One event may write a key twice (a swap with two releases of
-                # one category): the last write at a position is its version.
-                last = dict(zip(positions, entries, strict=True))
-                rows.extend(
-                    (table, text, position, _entry_json(table, entry))
-                    for position, entry in last.items()
-                )
+                keys.append((table, positions[0], _key_text(key)))
+                rows.extend(_version_rows(table, key, positions, entries))
     except TypeError:
         return False
+    # Dropped, not emptied: an index of an older format has other columns.
+    for table in (*_TABLES_KEPT, "negstate_index_meta"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in _SCHEMA:
         db.execute(statement)
-    for table in (*_TABLES_KEPT, "negstate_index_meta"):
-        db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     db.executemany(
-        "INSERT INTO negstate_order VALUES (?, ?, ?)",
-        ((n, event.id, latest[n]) for n, event in enumerate(order)),
+        "INSERT INTO negstate_order VALUES (?, ?, ?, ?, ?)",
+        zip(
+            range(len(order.events)),
+            (event.id for event in order.events),
+            order.latest,
+            order.earliest,
+            order.depth,
+            strict=True,
+        ),
     )
     db.executemany("INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", rows)
     db.executemany("INSERT INTO negstate_keys VALUES (?, ?, ?)", keys)
@@ -182,7 +215,7 @@ def save_index(
             ("format", FORMAT),
             ("head_seq", str(head[0])),
             ("head_hash", head[1]),
-            ("length", str(len(order))),
+            ("length", str(len(order.events))),
         ],
     )
     return True
@@ -196,6 +229,19 @@ def _meta(db: sqlite3.Connection) -> dict[str, str]:
         return dict(db.execute("SELECT key, value FROM negstate_index_meta").fetchall())
     except sqlite3.OperationalError:
         return {}
+
+
+def index_is_current(db: sqlite3.Connection, head: tuple[int, str]) -> bool:
+    """Whether ``db`` keeps an index of this format stamped with ``head``."""
+    return _is_current(_meta(db), head)
+
+
+def _is_current(meta: Mapping[str, str], head: tuple[int, str]) -> bool:
+    return (
+        meta.get("format") == FORMAT
+        and meta.get("head_seq") == str(head[0])
+        and meta.get("head_hash") == head[1]
+    )
 
 
 class _Stored(Mapping[Any, Any]):
@@ -342,11 +388,7 @@ def load_index_state(
     of its revised form when the index keeps one.
     """
     meta = _meta(db)
-    if (
-        meta.get("format") != FORMAT
-        or meta.get("head_seq") != str(head[0])
-        or meta.get("head_hash") != head[1]
-    ):
+    if not _is_current(meta, head):
         return None
     length = int(meta["length"])
     if day is None:
@@ -361,4 +403,199 @@ def load_index_state(
     events = _StoredEvents(db, end, decode)
     return state_from_tables(
         _StoredTables(db, end, events), events, as_of=day, reading=Reading.SURELY
+    )
+
+
+# -- growing at the end -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class IndexExtension:
+    """The rows that fold new events onto the end of a saved index."""
+
+    order: list[tuple[int, str, int, int, int]]
+    versions: list[tuple[str, str, int, str]]
+    keys: list[tuple[str, int, str]]
+    swaps: list[tuple[int, str]]
+    length: int
+
+
+class _Overlay(dict[Any, Any]):
+    """A draft table over a saved one: reads fall through to it, writes stay here."""
+
+    __slots__ = ("_clock", "_saved", "_writes")
+
+    def __init__(
+        self,
+        saved: Mapping[Any, Any],
+        clock: list[int],
+        writes: list[tuple[int, Any, Any]],
+    ) -> None:
+        super().__init__()
+        self._saved, self._clock, self._writes = saved, clock, writes
+
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
+        """The entry at ``key``, written here or saved, or ``default``."""
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved.get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved[key]
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._saved
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
+        self._writes.append((self._clock[0], key, value))
+        dict.__setitem__(self, key, value)
+
+
+class _Appended(list[Any]):
+    """The swaps a fold adds, each with its fold position."""
+
+    __slots__ = ("_clock", "positions")
+
+    def __init__(self, clock: list[int]) -> None:
+        super().__init__()
+        self._clock = clock
+        self.positions: list[int] = []
+
+    def append(self, value: Any) -> None:  # noqa: ANN401
+        self.positions.append(self._clock[0])
+        super().append(value)
+
+
+def plan_extension(
+    db: sqlite3.Connection,
+    head: tuple[int, str],
+    events: Sequence[Event],
+    decode: Callable[[str, str | None], Event],
+    registry: EventRegistry,
+) -> IndexExtension | None:
+    """Fold ``events`` onto the end of the saved index and return the rows to add.
+
+    The fold reads only the records it touches from the saved tables, so checking
+    a batch costs what the batch reads, not the length of the log.  Returns None
+    when the index does not match ``head`` or an event does not sort after every
+    indexed event (a late report): the caller then replays the log.  Raises the
+    fold's error if an event cannot happen.
+
+    Revisions the index applied need no care here: every event they removed or
+    merged away is absent from the order, so a new event referring to one is
+    left to the replay, and new ids were checked against every record.
+    """
+    meta = _meta(db)
+    if not _is_current(meta, head):
+        return None
+    last = db.execute(
+        "SELECT latest, earliest, depth, event_id FROM negstate_order "
+        "ORDER BY position DESC LIMIT 1"
+    ).fetchone()
+    ordered = sort_keys_after(
+        events,
+        lambda event_id: _placed(db, event_id),
+        None if last is None else (int(last[0]), int(last[1]), int(last[2]), last[3]),
+    )
+    if not ordered:
+        return None
+    length = int(meta["length"])
+    events_read = _StoredEvents(db, length, decode)
+    # The saved swaps are never read: a fold only appends to them.
+    saved = {name: _Stored(db, name, length, events_read) for name in TABLES}
+    clock = [length]
+    writes: dict[str, list[tuple[int, Any, Any]]] = {name: [] for name in TABLES}
+    draft = StateDraft()
+    for name in TABLES:
+        setattr(draft, name, _Overlay(saved[name], clock, writes[name]))
+    swaps = _Appended(clock)
+    draft.swaps = swaps
+
+    def advance(_: Event) -> None:
+        clock[0] += 1
+
+    apply_events(
+        draft, [event for _, event in ordered], registry, unique=True, applied=advance
+    )
+    try:
+        versions, keys = _written_rows(saved, writes)
+    except TypeError:
+        return None
+    return IndexExtension(
+        order=[
+            (length + n, event.id, latest, earliest, depth)
+            for n, ((latest, earliest, depth, _), event) in enumerate(ordered)
+        ],
+        versions=versions,
+        keys=keys,
+        swaps=list(zip(swaps.positions, (swap.id for swap in swaps), strict=True)),
+        length=length + len(ordered),
+    )
+
+
+def _placed(db: sqlite3.Connection, event_id: str) -> tuple[int, int, int] | None:
+    row = db.execute(
+        "SELECT latest, earliest, depth FROM negstate_order WHERE event_id = ?",
+        (event_id,),
+    ).fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
+def _written_rows(
+    saved: Mapping[str, _Stored], writes: Mapping[str, list[tuple[int, Any, Any]]]
+) -> tuple[list[tuple[str, str, int, str]], list[tuple[str, int, str]]]:
+    """Versions and new keys for a fold's writes, as :func:`save_index` keeps them."""
+    versions: list[tuple[str, str, int, str]] = []
+    keys: list[tuple[str, int, str]] = []
+    for table, written in writes.items():
+        by_key: dict[Any, tuple[list[int], list[Any]]] = {}
+        for position, key, entry in written:
+            positions, entries = by_key.setdefault(key, ([], []))
+            positions.append(position)
+            entries.append(entry)
+        for key, (positions, entries) in by_key.items():
+            versions.extend(_version_rows(table, key, positions, entries))
+            if key not in saved[table]:
+                keys.append((table, positions[0], _key_text(key)))
+    return versions, keys
+
+
+def _version_rows(
+    table: str,
+    key: Any,  # noqa: ANN401 - a table key
+    positions: Sequence[int],
+    entries: Sequence[Any],
+) -> Iterator[tuple[str, str, int, str]]:
+    """The rows of one key's versions, written at ``positions``.
+
+    One event may write a key twice (a swap with two releases of one category):
+    the last write at a position is its version.
+    """
+    text = _key_text(key)
+    last = dict(zip(positions, entries, strict=True))
+    return (
+        (table, text, position, _entry_json(table, entry))
+        for position, entry in last.items()
+    )
+
+
+def write_extension(
+    db: sqlite3.Connection, extension: IndexExtension, head: tuple[int, str]
+) -> None:
+    """Add the rows of ``extension`` and stamp the index with the new ``head``."""
+    db.executemany("INSERT INTO negstate_order VALUES (?, ?, ?, ?, ?)", extension.order)
+    db.executemany(
+        "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", extension.versions
+    )
+    db.executemany("INSERT INTO negstate_keys VALUES (?, ?, ?)", extension.keys)
+    db.executemany("INSERT INTO negstate_swaps VALUES (?, ?)", extension.swaps)
+    db.executemany(
+        "INSERT OR REPLACE INTO negstate_index_meta VALUES (?, ?)",
+        [
+            ("head_seq", str(head[0])),
+            ("head_hash", head[1]),
+            ("length", str(extension.length)),
+        ],
     )

@@ -27,8 +27,17 @@ from negstate.errors import (
 from negstate.events import Event
 from negstate.index import ReplayIndex
 from negstate.records import BulkRecords, StoredRecord, check_bulk, parse_line
+from negstate.registry import EventRegistry
 from negstate.state import NegotiationState
-from negstate.stores.checkpoints import load_index_state, save_index
+from negstate.stores.checkpoints import (
+    IndexExtension,
+    SavedOrder,
+    index_is_current,
+    load_index_state,
+    plan_extension,
+    save_index,
+    write_extension,
+)
 
 __all__ = ["FORMAT", "SqliteStorage"]
 
@@ -299,14 +308,33 @@ class SqliteStorage:
     def save_index(
         self,
         index: ReplayIndex,
-        order: Sequence[Event],
-        latest: Sequence[int],
+        order: SavedOrder,
         head: tuple[int, str],
         revised: Mapping[str, str],
     ) -> bool:
         """Keep the checkpoint index in the database (see ``checkpoints``)."""
         with self._transaction("BEGIN IMMEDIATE"):
-            return save_index(self._db, index, order, latest, head, revised=revised)
+            return save_index(self._db, index, order, head, revised=revised)
+
+    def index_is_current(self, head: tuple[int, str]) -> bool:
+        """Whether the kept index matches ``head`` (appends can then grow it)."""
+        return index_is_current(self._db, head)
+
+    def plan_index_extension(
+        self,
+        head: tuple[int, str],
+        events: Sequence[Event],
+        decode: Callable[[str, str | None], Event],
+        registry: EventRegistry,
+    ) -> IndexExtension | None:
+        """Fold ``events`` onto the kept index, if it matches ``head`` (see there)."""
+        return plan_extension(self._db, head, events, decode, registry)
+
+    def write_index_extension(
+        self, extension: IndexExtension, head: tuple[int, str]
+    ) -> None:
+        """Add a planned extension to the kept index, inside the write transaction."""
+        write_extension(self._db, extension, head)
 
     def index_state(
         self,
