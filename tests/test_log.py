@@ -132,6 +132,17 @@ def revised_prefix(
     return [*plain[:split], *first], [*plain[split:], *rest]
 
 
+def new_log(path: Path, events: list[ns.Event]) -> None:
+    """A new log at ``path`` holding ``events`` (the example is rejected when the
+    rules refuse two of its revisions together)."""
+    path.unlink(missing_ok=True)
+    with ns.open_log(path) as log:
+        try:
+            log.append_many(events)
+        except ns.NegstateError:
+            reject()
+
+
 def appended(path: Path, batch: list[ns.Event]) -> tuple[object, ...]:
     """How appending ``batch`` to the log at ``path`` ends, and the events it holds.
 
@@ -607,12 +618,8 @@ class TestSavedIndex:
         """The state on any day read from the saved index equals a replay, also
         when corrections, retractions and merges revised the events."""
         path = tmp_path / "saved.sqlite"
-        path.unlink(missing_ok=True)
+        new_log(path, events)
         with ns.open_log(path) as log:
-            try:
-                log.append_many(events)
-            except ns.NegstateError:
-                reject()  # two revisions the rules refuse together
             assert log.save_index()
         with ns.open_log(path, read_only=True) as log:
             for day in [*days, None]:
@@ -701,12 +708,7 @@ class TestSavedIndex:
         rebuilt = tmp_path / "rebuilt.sqlite"
         base, pending = revised_prefix(events, left)
         for path in (indexed, plain):
-            path.unlink(missing_ok=True)
-            with ns.open_log(path) as log:
-                try:
-                    log.append_many(base)
-                except ns.NegstateError:
-                    reject()  # two revisions the rules refuse together
+            new_log(path, base)
         with ns.open_log(indexed) as log:
             assert log.save_index()
         for number, size in enumerate(sizes):

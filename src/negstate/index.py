@@ -35,7 +35,7 @@ from negstate.state import (
     state_from_tables,
 )
 
-__all__ = ["TABLES", "PrefixEvents", "ReplayIndex", "build_index"]
+__all__ = ["TABLES", "PrefixEvents", "RecordingList", "ReplayIndex", "build_index"]
 
 
 class _History:
@@ -103,7 +103,7 @@ class _RecordingTable(dict[Any, Any]):
                 dict.__delitem__(self, key)
 
 
-class _RecordingList(list[Any]):
+class RecordingList(list[Any]):
     """The draft's swaps, each with the fold position it was added at."""
 
     __slots__ = ("clock", "positions")
@@ -114,6 +114,7 @@ class _RecordingList(list[Any]):
         self.positions: list[int] = []
 
     def append(self, value: Any) -> None:  # noqa: ANN401
+        """Add ``value`` at the fold position the clock shows."""
         self.positions.append(self.clock[0])
         super().append(value)
 
@@ -309,7 +310,7 @@ class ReplayIndex:
         draft = StateDraft()
         for name in TABLES:
             setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
-        draft.swaps = _RecordingList(self.clock)
+        draft.swaps = RecordingList(self.clock)
         draft.table_factory = self._custom_table
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
@@ -318,7 +319,7 @@ class ReplayIndex:
     def swap_positions(self) -> list[int]:
         """The fold position of each swap."""
         swaps = self.draft.swaps
-        assert isinstance(swaps, _RecordingList)  # noqa: S101 - set in __init__
+        assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
         return swaps.positions
 
     def _custom_table(self, name: str) -> dict[str, Any]:
@@ -355,7 +356,7 @@ class ReplayIndex:
             if isinstance(table, _RecordingTable):
                 table.rewind(position)
         swaps = self.draft.swaps
-        assert isinstance(swaps, _RecordingList)  # noqa: S101 - set in __init__
+        assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
         swaps.rewind(position)
         draft_events = self.draft.events
         while len(draft_events) > position:

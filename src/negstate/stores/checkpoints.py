@@ -28,7 +28,7 @@ from typing import Any, Final, overload
 import attrs
 
 from negstate.events import Event
-from negstate.index import TABLES, ReplayIndex
+from negstate.index import TABLES, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.replay import sort_keys_after
@@ -453,21 +453,6 @@ class _Overlay(dict[Any, Any]):
         dict.__setitem__(self, key, value)
 
 
-class _Appended(list[Any]):
-    """The swaps a fold adds, each with its fold position."""
-
-    __slots__ = ("_clock", "positions")
-
-    def __init__(self, clock: list[int]) -> None:
-        super().__init__()
-        self._clock = clock
-        self.positions: list[int] = []
-
-    def append(self, value: Any) -> None:  # noqa: ANN401
-        self.positions.append(self._clock[0])
-        super().append(value)
-
-
 def plan_extension(
     db: sqlite3.Connection,
     head: tuple[int, str],
@@ -510,7 +495,7 @@ def plan_extension(
     draft = StateDraft()
     for name in TABLES:
         setattr(draft, name, _Overlay(saved[name], clock, writes[name]))
-    swaps = _Appended(clock)
+    swaps = RecordingList(clock)
     draft.swaps = swaps
 
     def advance(_: Event) -> None:
