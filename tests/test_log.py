@@ -538,6 +538,20 @@ class TestConcurrency:
             assert log.verify().ok
 
 
+def test_concurrent_writers_on_an_indexed_log(tmp_path: Path) -> None:
+    """Writers that append through a saved index (until a late report makes it
+    stale) lose nothing either, and an index left current is whole."""
+    path = tmp_path / "indexed.sqlite"
+    with ns.open_log(path) as log:
+        assert log.save_index()
+    seqs = concurrent_trial(path, processes=3, appends=150)
+    assert seqs == list(range(1, 451))
+    with ns.open_log(path) as log:
+        assert log.verify().ok
+        saved = log.saved_state_at()
+        assert saved is None or saved == ns.state_at(log)
+
+
 def test_trial_event_is_valid() -> None:
     event = trial_event("x", 40)
     assert ns.fold([event]).position("UA", "ceasefire") is not None
