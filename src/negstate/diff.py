@@ -348,8 +348,8 @@ def _changes(
                 now_events = set(_record_events(now))
                 causes = (was_events ^ now_events) or (was_events | now_events)
             revisions = _revisions_between(before, after, causes)
-            events = _in_time_order(causes, known)
-            events += tuple(revision.id for revision in revisions)
+            found = _in_time_order(causes, known)
+            events = (*(event_id for event_id, _ in found), *(r.id for r in revisions))
             changes.append(
                 Change(
                     path=f"{section}/{_path_key(key)}",
@@ -362,38 +362,45 @@ def _changes(
                     after=None if now is None else plain(now),
                     events=events,
                     fields=_changed_fields(was, now),
-                    sources=_sources_of(events, known, revisions),
+                    sources=_sources_of(found, revisions),
                 )
             )
     return tuple(changes)
 
 
-def _in_time_order(ids: set[str], known: Mapping[str, Event]) -> tuple[str, ...]:
-    """Event ids in the order their events happened (unknown ids first)."""
+def _in_time_order(
+    ids: set[str], known: Mapping[str, Event]
+) -> list[tuple[str, Event | None]]:
+    """Event ids with their events, in the order they happened (unknown ids first)."""
+    found = [(event_id, known.get(event_id)) for event_id in ids]
+    if len(found) > 1:
+        found.sort(key=_happened)
+    return found
 
-    def key(event_id: str) -> tuple[int, int, str]:
-        event = known.get(event_id)
-        if event is None:
-            return (0, 0, event_id)
-        span = event.occurred
-        return (span.last_ordinal, span.first_ordinal, event_id)
 
-    return tuple(sorted(ids, key=key))
+def _happened(item: tuple[str, Event | None]) -> tuple[int, int, str]:
+    event_id, event = item
+    if event is None:
+        return (0, 0, event_id)
+    span = event.occurred
+    return (span.last_ordinal, span.first_ordinal, event_id)
 
 
 def _sources_of(
-    events: tuple[str, ...],
-    known: Mapping[str, Event],
-    revisions: tuple[Event, ...] = (),
+    found: list[tuple[str, Event | None]], revisions: tuple[Event, ...] = ()
 ) -> tuple[Source, ...]:
-    found: dict[Source, None] = {}
-    for event_id in events:
-        event = known.get(event_id)
+    """The reports behind the events found and the revisions, once each."""
+    if len(found) == 1 and not revisions and found[0][1] is not None:
+        sources = found[0][1].sources
+        if len(sources) == 1:
+            return sources
+    unique: dict[Source, None] = {}
+    for _, event in found:
         if event is not None:
-            found.update(dict.fromkeys(event.sources))
+            unique.update(dict.fromkeys(event.sources))
     for revision in revisions:
-        found.update(dict.fromkeys(revision.sources))
-    return tuple(found)
+        unique.update(dict.fromkeys(revision.sources))
+    return tuple(unique)
 
 
 def _revisions_between(
