@@ -391,6 +391,7 @@ def _sources_of(
 ) -> tuple[Source, ...]:
     """The reports behind the events found and the revisions, once each."""
     if len(found) == 1 and not revisions and found[0][1] is not None:
+        # Most changes rest on one event with one report: nothing to hash.
         sources = found[0][1].sources
         if len(sources) == 1:
             return sources
