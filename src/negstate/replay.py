@@ -113,11 +113,9 @@ class _Order:
     def placed(self, event_id: str) -> tuple[int, int, int] | None:
         """The narrowed (latest, earliest, depth) of an ordered event, or None."""
         position = self.position_of.get(event_id)
-        if position is None:
-            return None
-        return (self.latest[position], self.earliest[position], self.depth[position])
+        return None if position is None else self.key(position)[:3]
 
-    def key(self, position: int) -> tuple[int, int, int, str]:
+    def key(self, position: int) -> SortKey:
         """The sort key of the event at ``position``."""
         return (
             self.latest[position],
