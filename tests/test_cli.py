@@ -74,6 +74,8 @@ class TestParser:
         "init",
         "add",
         "verify",
+        "index",
+        "copy",
         "state",
         "diff",
         "timeline",
@@ -347,6 +349,48 @@ class TestVerify:
         assert code == 1
         assert f"{talks}:11" in err
         assert json.loads(out)["ok"] is False
+
+
+class TestCopyAndIndex:
+    """copy moves the 2025 log into SQLite with its index, and answers alike."""
+
+    def test_an_sqlite_copy_with_its_index_answers_as_the_original(
+        self, talks: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        copy = talks.with_name("talks.sqlite")
+        code, out, _ = run(capsys, "copy", str(talks), str(copy), "--index")
+        assert code == 0
+        assert f"{copy}: 67 records copied from {talks} with its checkpoint" in out
+        with ns.open_log(copy, read_only=True) as log:
+            assert log.saved_state_at("2025-06-02") is not None
+        for at in ("2025-05-16", "2025-07-23"):
+            original = run(capsys, "state", str(talks), "--at", at, "--json")[1]
+            copied = run(capsys, "state", str(copy), "--at", at, "--json")[1]
+            assert json.loads(copied)["state"] == json.loads(original)["state"]
+        back = talks.with_name("back.jsonl")
+        assert run(capsys, "copy", str(copy), str(back))[0] == 0
+        assert back.read_bytes() == talks.read_bytes()
+
+    def test_an_existing_file_is_refused_on_one_line(
+        self, talks: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        before = talks.read_bytes()
+        code, _, err = run(capsys, "copy", str(talks), str(talks))
+        assert code == 1
+        assert err == (
+            f"negstate: {talks}: something already exists at the copy's path; "
+            "choose a new path: a copy never replaces a file\n"
+        )
+        assert talks.read_bytes() == before
+
+    def test_index_on_json_lines_points_to_copy(
+        self, talks: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, _, err = run(capsys, "index", str(talks))
+        assert code == 1
+        assert "keeps no checkpoint index" in err
+        assert "'negstate copy LOG NEW.sqlite --index'" in err
+        assert "negstate copy" in run(capsys, "index", "--help")[1]
 
 
 class TestQueries:

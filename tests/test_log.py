@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import shutil
 import sqlite3
@@ -751,3 +752,178 @@ class TestSavedIndex:
             log.append(proposal())
             assert not log.save_index()
             assert log.saved_state_at("2025-03-02") is None
+
+
+def log_files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+class TestCopy:
+    """A copy holds the same records, byte for byte, in either backend."""
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.one_of(event_streams(), revised_streams()),
+        st.lists(st.integers(1, 6), min_size=1, max_size=8),
+        st.lists(days_in_streams(), min_size=1, max_size=3),
+    )
+    def test_a_round_trip_through_sqlite_gives_the_same_file(
+        self,
+        tmp_path: Path,
+        events: list[ns.Event],
+        sizes: list[int],
+        days: list[date],
+    ) -> None:
+        """JSON Lines to SQLite (with its index) and back to JSON Lines gives the
+        same bytes, head file included; the SQLite copy verifies and answers as
+        the original does, as known at each recording time too."""
+        for name in ("log.jsonl", "log.jsonl.head", "copy.sqlite", "back.jsonl"):
+            (tmp_path / name).unlink(missing_ok=True)
+        (tmp_path / "back.jsonl.head").unlink(missing_ok=True)
+        moments = (
+            datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n) for n in range(99)
+        )
+        original = tmp_path / "log.jsonl"
+        with ns.open_log(original, clock=lambda: next(moments)) as log:
+            pending = list(events)
+            for size in itertools.cycle(sizes):
+                if not pending:
+                    break
+                batch, pending = pending[:size], pending[size:]
+                try:
+                    log.append_many(batch)
+                except ns.NegstateError:
+                    reject()  # two revisions the rules refuse together
+            assert log.copy_to(tmp_path / "copy.sqlite", save_index=True) == len(log)
+            recorded = [record.recorded_at for record in log]
+        with ns.open_log(tmp_path / "copy.sqlite", read_only=True) as copy:
+            assert copy.verify().ok
+            assert copy.copy_to(tmp_path / "back.jsonl") == len(copy)
+            with ns.open_log(original, read_only=True) as log:
+                assert list(copy) == list(log)
+                for day in [*days, None]:
+                    assert copy.saved_state_at(day) == ns.state_at(log, on=day)
+                for moment in recorded:
+                    assert ns.state_at(copy, known_at=moment) == ns.state_at(
+                        log, known_at=moment
+                    )
+        for name in ("jsonl", "jsonl.head"):  # an empty log has no head yet
+            back, start = tmp_path / f"back.{name}", tmp_path / f"log.{name}"
+            assert back.exists() == start.exists()
+            assert not back.exists() or back.read_bytes() == start.read_bytes()
+
+    @pytest.mark.parametrize("source", ["log.jsonl", "log.sqlite"])
+    @pytest.mark.parametrize("target", ["copy.jsonl", "copy.sqlite", "copy.db"])
+    def test_every_backend_to_every_backend(
+        self, tmp_path: Path, source: str, target: str
+    ) -> None:
+        """The copy holds what appending the same batches at the same times to a
+        new log of its backend writes (for SQLite: every column of every row)."""
+
+        def write(path: Path) -> ns.EventLog:
+            moments = iter([datetime(2026, 1, day, tzinfo=UTC) for day in (1, 2)])
+            log = ns.open_log(path, clock=lambda: next(moments))
+            log.append(proposal())
+            log.append_many([answer("r", "RU"), answer("s", "UA")])
+            return log
+
+        with write(tmp_path / source) as log:
+            assert log.copy_to(tmp_path / target) == 3
+        expected = tmp_path / "expected" / target
+        expected.parent.mkdir()
+        write(expected).close()
+        with ns.open_log(tmp_path / target, read_only=True) as copy:
+            assert copy.verify().ok
+            assert [r.batch_left for r in copy] == [0, 1, 0]
+        if target.endswith(".jsonl"):
+            for name in (target, f"{target}.head"):
+                assert (tmp_path / name).read_bytes() == (
+                    expected.parent / name
+                ).read_bytes()
+        else:
+            assert sqlite_tables(tmp_path / target) == sqlite_tables(expected)
+        assert log_files(tmp_path) == sorted(
+            {source, target, "expected"}
+            | {f"{name}.head" for name in (source, target) if name.endswith(".jsonl")}
+        )
+
+    def test_appends_go_on_in_the_copy(self, tmp_path: Path) -> None:
+        """A copy is a log in its own right: it grows apart from the original,
+        and its index keeps current."""
+        with ns.open_log(tmp_path / "log.jsonl") as log:
+            log.append(proposal())
+            log.copy_to(tmp_path / "copy.sqlite", save_index=True)
+        with ns.open_log(tmp_path / "copy.sqlite") as copy:
+            assert copy.append(answer("r", "RU")).seq == 2
+            assert copy.saved_state_at() == ns.state_at([proposal(), answer("r", "RU")])
+        with ns.open_log(tmp_path / "log.jsonl", read_only=True) as log:
+            assert len(log) == 1
+
+    @pytest.mark.parametrize("target", ["copy.jsonl", "copy.sqlite"])
+    def test_never_replaces_a_file(self, tmp_path: Path, target: str) -> None:
+        (tmp_path / target).write_bytes(b"someone's file")
+        with ns.open_log(tmp_path / "log.jsonl") as log:
+            log.append(proposal())
+            with pytest.raises(ns.NegstateError, match=rf"{target}: something already"):
+                log.copy_to(tmp_path / target)
+        assert (tmp_path / target).read_bytes() == b"someone's file"
+        assert log_files(tmp_path) == sorted([target, "log.jsonl", "log.jsonl.head"])
+
+    def test_a_damaged_log_is_not_copied(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU"), answer("s", "UA")])
+        lines = path.read_bytes().split(b"\n")
+        lines[2] = lines[2].replace(b'"RU"', b'"UA"')
+        path.write_bytes(b"\n".join(lines))
+        with (
+            ns.open_log(path, read_only=True) as log,
+            pytest.raises(ns.IntegrityError, match=r"log\.jsonl:3"),
+        ):
+            log.copy_to(tmp_path / "copy.sqlite")
+        assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
+
+    def test_an_index_only_in_sqlite(self, tmp_path: Path) -> None:
+        with ns.open_log(tmp_path / "log.sqlite") as log:
+            log.append(proposal())
+            with pytest.raises(
+                ns.NegstateError, match=r"copy\.jsonl: a JSON Lines log"
+            ):
+                log.copy_to(tmp_path / "copy.jsonl", save_index=True)
+        assert log_files(tmp_path) == ["log.sqlite"]
+
+    def test_a_copy_that_fails_late_leaves_nothing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When the index cannot be kept, the written copy is removed again."""
+        monkeypatch.setattr(ns.EventLog, "_save_index_into", lambda *_: False)
+        with ns.open_log(tmp_path / "log.sqlite") as log:
+            log.append(proposal())
+            with pytest.raises(ns.NegstateError, match="user-defined reducers"):
+                log.copy_to(tmp_path / "copy.sqlite", save_index=True)
+        assert log_files(tmp_path) == ["log.sqlite"]
+
+    def test_a_record_replaced_after_loading_is_not_copied(
+        self, tmp_path: Path
+    ) -> None:
+        """The records copied are checked against the chain again: a record
+        another log's row replaced after this log loaded breaks it."""
+        path, other = tmp_path / "log.sqlite", tmp_path / "other.sqlite"
+        with ns.open_log(other) as log:
+            log.append_many([proposal("other"), answer("r", "RU", target="other")])
+        with contextlib.closing(sqlite3.connect(other)) as db:
+            foreign = db.execute(
+                "SELECT hash, body FROM records WHERE seq = 2"
+            ).fetchone()
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+            assert "p" in ns.state_at(log).proposals  # loaded
+            with contextlib.closing(sqlite3.connect(path)) as db, db:
+                db.execute(
+                    "UPDATE records SET hash = ?, body = ? WHERE seq = 2", foreign
+                )
+            with pytest.raises(ns.IntegrityError, match="record 2 is not record 2"):
+                log.copy_to(tmp_path / "copy.jsonl")
+        assert log_files(tmp_path) == ["log.sqlite", "other.sqlite"]

@@ -6,6 +6,8 @@ Commands (each has ``--help``)::
     negstate add LOG [FILE|-]              append events (JSON object, array or lines)
     negstate add LOG FORM --id ... ...     append one event built from flags
     negstate verify LOG                    check the hash chain and every record
+    negstate index LOG                     keep the checkpoint index (SQLite logs)
+    negstate copy LOG NEW_LOG [--index]    the same records in a new file or backend
     negstate state LOG --at DAY            positions, proposals, exchanges... on a day
     negstate diff LOG --from D1 --to D2    what changed between two days
     negstate diff LOG --at D --known-from T1 --known-to T2
@@ -438,9 +440,18 @@ def _cmd_index(args: argparse.Namespace, ctx: Context) -> int:
                 "this log keeps no checkpoint index",
                 where=log.location,
                 hint="only SQLite logs whose records are all built in keep one; "
-                "queries replay the log instead",
+                "'negstate copy LOG NEW.sqlite --index' makes an SQLite copy of a "
+                "JSON Lines log that keeps one",
             )
         ctx.print(f"{log.location}: checkpoint index kept for {len(log):,} records")
+    return EXIT_OK
+
+
+def _cmd_copy(args: argparse.Namespace, ctx: Context) -> int:
+    with _opened(ctx, args.log) as log:
+        copied = log.copy_to(args.new_log, save_index=args.index)
+    kept = " with its checkpoint index" if args.index else ""
+    ctx.print(f"{args.new_log}: {copied:,} records copied from {args.log}{kept}")
     return EXIT_OK
 
 
@@ -1591,9 +1602,30 @@ def build_parser() -> argparse.ArgumentParser:
         "'negstate state LOG --at DAY' answers without replaying the log.  "
         "Appends dated after everything indexed keep it current; after a late "
         "report or a revision it is not used until you run this again.  JSON "
-        "Lines logs keep no index.",
+        "Lines logs keep no index: 'negstate copy LOG NEW.sqlite --index' makes "
+        "an SQLite copy that does.",
     )
     _add_log(index)
+    copy = _command(
+        commands,
+        "copy",
+        _cmd_copy,
+        "copy a log's records, unchanged, into a new file",
+        "Copy every record of LOG into a new log at NEW_LOG, with the same "
+        "sequence numbers, recording times and hashes: the copy verifies and "
+        "answers every question as LOG does.  NEW_LOG's suffix picks its backend, "
+        "so this turns a JSON Lines log into an SQLite one and back.  With --index "
+        "an SQLite copy also keeps its checkpoint index, for fast queries.  NEW_LOG "
+        "must not exist; a copy that fails leaves nothing there.\n\n"
+        "  negstate copy talks.jsonl talks.sqlite --index",
+    )
+    _add_log(copy)
+    copy.add_argument("new_log", metavar="NEW_LOG", help="where the copy goes")
+    copy.add_argument(
+        "--index",
+        action="store_true",
+        help="keep the checkpoint index in the copy (SQLite only)",
+    )
     _build_queries(commands)
     _build_exchange(commands)
     _build_views(commands)

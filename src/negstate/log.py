@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from negstate._gc import paused_gc
 from negstate.errors import (
     ConcurrencyError,
     DuplicateEventError,
+    IntegrityError,
     LogFormatError,
     NegstateError,
     locate,
@@ -753,21 +755,100 @@ class EventLog:
         index was kept (False for other backends, and for logs whose states hold
         records of user-defined reducers).
         """
-        save = getattr(self._storage, "save_index", None)
-        if save is None or self._read_only:
+        if self._read_only or not hasattr(self._storage, "save_index"):
             return False
         with self._storage.writing():
             self._catch_up()
-            timeline = self.timeline()
-            index = timeline.checkpoint_index()
-            order = SavedOrder(
-                events=timeline.events,
-                latest=timeline.latest,
-                earliest=timeline.earliest,
-                depth=timeline.depth,
+            return self._save_index_into(self._storage)
+
+    def _save_index_into(self, storage: Storage) -> bool:
+        """Save the checkpoint index into ``storage``, which holds these records."""
+        save = getattr(storage, "save_index", None)
+        if save is None:
+            return False
+        timeline = self.timeline()
+        index = timeline.checkpoint_index()
+        order = SavedOrder(
+            events=timeline.events,
+            latest=timeline.latest,
+            earliest=timeline.earliest,
+            depth=timeline.depth,
+        )
+        kept: bool = save(index, order, self._head(), self._revised_texts(timeline))
+        return kept
+
+    def copy_to(
+        self, destination: str | os.PathLike[str], *, save_index: bool = False
+    ) -> int:
+        """Copy every record into a new log at ``destination``; return how many.
+
+        Records are copied as stored, with their sequence numbers, recording times
+        and hashes, so the copy verifies, ends at the same head and answers every
+        question (``known_at`` included) as this log does.  The suffix of
+        ``destination`` picks its backend: this turns a JSON Lines log into an
+        SQLite one, which can keep a checkpoint index, and back.  With
+        ``save_index`` the copy also keeps its index (SQLite only).
+
+        Every record's hash and the chain are checked before the copy is written.
+        The copy is written under a temporary name and takes ``destination``'s name
+        only when complete, so a failed or interrupted copy leaves nothing there.
+        Raises NegstateError if something already exists at ``destination``.
+        """
+        target = Path(destination)
+        if target.exists():
+            raise NegstateError(
+                "something already exists at the copy's path",
+                where=str(target),
+                hint="choose a new path: a copy never replaces a file",
             )
-            kept: bool = save(index, order, self._head(), self._revised_texts(timeline))
-            return kept
+        if save_index and target.suffix.lower() not in SQLITE_SUFFIXES:
+            raise NegstateError(
+                "a JSON Lines log keeps no checkpoint index",
+                where=str(target),
+                hint="copy to a .sqlite path to keep one, or copy without the index",
+            )
+        temporary = target.with_name(
+            f".{target.stem}.{os.getpid()}.copy{target.suffix}"
+        )
+        _remove_log_files(temporary)
+        with self._storage.reading():
+            self._catch_up()
+            events = self._all()
+            try:
+                copy = _storage_for(temporary, fsync=False, lock_timeout=30.0)
+                try:
+                    with copy.writing():
+                        self._copy_records(events, copy)
+                    if save_index and not self._save_index_into(copy):
+                        raise NegstateError(
+                            "the copy cannot keep a checkpoint index: the log's "
+                            "states hold records of user-defined reducers",
+                            where=str(target),
+                            hint="copy without the index; queries replay the copy",
+                        )
+                    copy.sync()
+                finally:
+                    copy.close()
+                _claim(temporary, target)
+            finally:
+                _remove_log_files(temporary)
+        return self._count
+
+    def _copy_records(self, events: list[Event], copy: Storage) -> None:
+        """Write every record, as stored, to the empty storage ``copy``."""
+        previous = GENESIS
+        for first in range(1, self._count + 1, _LOAD_CHUNK):
+            stop = min(self._count + 1, first + _LOAD_CHUNK)
+            records = list(self._storage.read(first, stop))
+            for seq, record in enumerate(records, start=first):
+                if record.seq != seq or record.prev != previous:
+                    raise IntegrityError(
+                        f"record {record.seq} is not record {seq} of the chain",
+                        where=self._storage.place(record),
+                        hint="run 'negstate verify' on the log; nothing was copied",
+                    )
+                previous = record.hash
+            copy.write(records, events[first - 1 : stop - 1])
 
     def _revised_texts(self, timeline: Timeline) -> dict[str, str]:
         """The events that revisions changed, as JSON text by id.
@@ -895,6 +976,33 @@ def _storage_for(
             path, fsync=fsync, lock_timeout=lock_timeout, read_only=not repair
         )
     return JsonLinesStorage(path, fsync=fsync, lock_timeout=lock_timeout, repair=repair)
+
+
+def _claim(temporary: Path, target: Path) -> None:
+    """Give a finished copy ``target``'s name, unless something took it meanwhile."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise NegstateError(
+            "something appeared at the copy's path while copying",
+            where=str(target),
+            hint="choose a new path: a copy never replaces a file",
+        ) from None
+    head = JsonLinesStorage.head_path_of(temporary)
+    if head.exists():
+        head.replace(JsonLinesStorage.head_path_of(target))
+
+
+def _remove_log_files(path: Path) -> None:
+    """Remove a log file and the files its backend keeps beside it."""
+    for name in (
+        path,
+        JsonLinesStorage.head_path_of(path),
+        path.with_name(f"{path.name}-wal"),
+        path.with_name(f"{path.name}-shm"),
+        path.with_name(f"{path.name}-journal"),
+    ):
+        name.unlink(missing_ok=True)
 
 
 def open_log(

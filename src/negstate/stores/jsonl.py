@@ -30,6 +30,7 @@ import warnings
 from array import array
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import Final
 
@@ -192,22 +193,14 @@ class JsonLinesStorage:
                 )
             return
         tail = os.pread(self._fd, size - self._end, self._end)
-        lines = _split_lines(tail)
-        good = _whole_batches_at_end(lines, self._path, len(self._offsets) + 2)
-        kept = sum(len(text) for text in lines[:good])
-        if kept < len(tail):
-            if not repair:
-                self._index(lines[:good])
-                return
+        pieces = tail.split(b"\n")
+        good = _whole_batches_at_end(pieces, self._path, len(self._offsets) + 2)
+        starts = _line_starts(pieces, good, self._end)
+        kept = starts[-1] - self._end
+        if kept < len(tail) and repair:
             self._move_aside(tail[kept:], self._end + kept)
-        self._index(lines[:good])
-
-    def _index(self, lines: list[bytes]) -> None:
-        position = self._end
-        for text in lines:
-            self._offsets.append(position)
-            position += len(text)
-        self._end = position
+        self._offsets.extend(starts[:-1])
+        self._end = starts[-1]
 
     def read_fresh(self) -> Iterator[StoredRecord]:
         """Every record as the file holds it now, ignoring the index.
@@ -290,7 +283,12 @@ class JsonLinesStorage:
     @property
     def head_path(self) -> Path:
         """The file that anchors the chain's last record (``<log>.head``)."""
-        return self._path.with_name(f"{self._path.name}.head")
+        return self.head_path_of(self._path)
+
+    @staticmethod
+    def head_path_of(path: Path) -> Path:
+        """The head file of the log at ``path``."""
+        return path.with_name(f"{path.name}.head")
 
     def _write_head(self, record: StoredRecord) -> None:
         """Replace the head file; it may lag after a crash, never run ahead."""
@@ -352,18 +350,17 @@ class JsonLinesStorage:
 
     def write(self, records: Sequence[StoredRecord], events: Sequence[Event]) -> None:  # noqa: ARG002
         """Append the lines with one write, then fsync (unless opened without)."""
-        payload = "".join(stored_line(record) for record in records).encode("utf-8")
+        lines = [stored_line(record).encode("utf-8") for record in records]
+        payload = b"".join(lines)
         view = memoryview(payload)
         written = 0
         while written < len(payload):
             written += os.write(self._fd, view[written:])
         if self._fsync:
             os.fsync(self._fd)
-        position = self._end
-        for record in records:
-            self._offsets.append(position)
-            position += len(stored_line(record).encode("utf-8"))
-        self._end = position
+        starts = array("q", accumulate(map(len, lines), initial=self._end))
+        self._offsets.extend(starts[:-1])
+        self._end = starts[-1]
         self._write_head(records[-1])
 
     def place(self, record: StoredRecord) -> str:
@@ -426,24 +423,41 @@ def _frame(
     return records
 
 
-def _whole_batches_at_end(lines: list[bytes], path: Path, first_line: int) -> int:
+def _line_starts(pieces: list[bytes], count: int, first: int) -> array[int]:
+    """Where each of the first ``count`` lines starts, and where the last one ends.
+
+    ``pieces`` is text split at newlines and ``first`` the offset of its start.
+    """
+    lengths = map((1).__add__, map(len, islice(pieces, count)))
+    return array("q", accumulate(lengths, initial=first))
+
+
+def _whole_batches_at_end(pieces: list[bytes], path: Path, first_line: int) -> int:
     """How many leading lines are whole records of finished batches.
 
+    ``pieces`` is text split at newlines: every piece but the last ended with one.
     Only the end is examined: a torn last line, and the records of a batch whose
     last record never arrived.  Damage further up is found when those records are
     read.
     """
-    good = len(lines)
+    ended = len(pieces) - 1
+
+    def line(index: int) -> bytes:
+        return pieces[index] + b"\n" if index < ended else pieces[index]
+
+    good = ended + 1 if pieces[-1] else ended
     if (
         good
-        and _frame(lines[-1:], path, first_line + good - 1, allow_torn_last=True)[0]
+        and _frame([line(good - 1)], path, first_line + good - 1, allow_torn_last=True)[
+            0
+        ]
         is None
     ):
         good -= 1
     position = good
     while position:
         record = _frame(
-            lines[position - 1 : position],
+            [line(position - 1)],
             path,
             first_line + position - 1,
             allow_torn_last=False,
