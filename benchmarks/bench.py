@@ -12,8 +12,9 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
   day apart and days 30 days apart;
 - peak resident memory of a fresh process that loads and folds the log;
-- the ``negstate state LOG --at DAY`` command and the append of one event, each
-  as a fresh process, replaying the SQLite log and then with its saved index.
+- the ``negstate state LOG --at DAY`` and ``negstate diff LOG --from D1 --to D2``
+  commands and the append of one event, each as a fresh process, replaying the
+  SQLite log and then with its saved index.
 
 Usage::
 
@@ -296,19 +297,23 @@ def peak_memory(path: Path, *, dated: bool = False) -> float:
 
 
 def cli_state(path: Path, day: date) -> float | None:
-    """Seconds for ``negstate state LOG --at DAY`` as a fresh process.
+    """Seconds for ``negstate state LOG --at DAY`` as a fresh process."""
+    return cli_seconds("state", str(path), "--at", day.isoformat())
+
+
+def cli_diff(path: Path, first: date, last: date) -> float | None:
+    """Seconds for ``negstate diff LOG --from FIRST --to LAST`` as a fresh process."""
+    return cli_seconds(
+        "diff", str(path), "--from", first.isoformat(), "--to", last.isoformat()
+    )
+
+
+def cli_seconds(*argv: str) -> float | None:
+    """Seconds for ``negstate ARGV`` as a fresh process.
 
     None when the command fails (its error is printed).
     """
-    command = [
-        sys.executable,
-        "-m",
-        "negstate",
-        "state",
-        str(path),
-        "--at",
-        day.isoformat(),
-    ]
+    command = [sys.executable, "-m", "negstate", *argv]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -440,21 +445,31 @@ def fresh_append(path: Path, number: int) -> float:
 
 
 def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
-    """``negstate state`` and one append as fresh processes, with and without index.
+    """``negstate state``, ``diff`` and one append as fresh processes.
 
     First replaying the log, then with the saved index, which the appends (dated
     after everything) keep current.
     """
     figures: dict[str, float] = {}
+    month = (day, day + timedelta(days=30))
     replayed = cli_state(sqlite, day)
     if replayed is not None:
         figures["negstate state --at, fresh process, sqlite (s)"] = replayed
+    replayed = cli_diff(sqlite, *month)
+    if replayed is not None:
+        figures["negstate diff, 30 days apart, fresh process, sqlite (s)"] = replayed
     figures["append one event, fresh process, sqlite (s)"] = fresh_append(sqlite, 0)
     with ns.open_log(sqlite) as log:
         log.save_index()
     indexed = cli_state(sqlite, day)
     if indexed is not None:
         figures["negstate state --at, fresh process, saved index (s)"] = indexed
+    for label, days in (("1 day", (day, day + timedelta(days=1))), ("30 days", month)):
+        indexed = cli_diff(sqlite, *days)
+        if indexed is not None:
+            figures[f"negstate diff, {label} apart, fresh process, saved index (s)"] = (
+                indexed
+            )
     figures["append one event, fresh process, saved index (s)"] = statistics.median(
         fresh_append(sqlite, number) for number in range(1, 6)
     )

@@ -367,6 +367,12 @@ class TestCopyAndIndex:
             original = run(capsys, "state", str(talks), "--at", at, "--json")[1]
             copied = run(capsys, "state", str(copy), "--at", at, "--json")[1]
             assert json.loads(copied)["state"] == json.loads(original)["state"]
+        for days in (("2025-05-15", "2025-05-17"), ("2025-07-31", "2025-03-01")):
+            span = ["--from", days[0], "--to", days[1], "--json"]
+            original = json.loads(run(capsys, "diff", str(talks), *span)[1])
+            copied = json.loads(run(capsys, "diff", str(copy), *span)[1])
+            assert original["diff"]["changes"]
+            assert copied["diff"] == original["diff"]
         back = talks.with_name("back.jsonl")
         assert run(capsys, "copy", str(copy), str(back))[0] == 0
         assert back.read_bytes() == talks.read_bytes()

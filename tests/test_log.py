@@ -639,7 +639,86 @@ class TestSavedIndex:
         with ns.open_log(path, read_only=True) as log:
             for day in [*days, None]:
                 saved = log.saved_state_at(day)
-                assert saved == ns.state_at(events, on=day)
+                replayed = ns.state_at(events, on=day)
+                assert saved == replayed
+                assert saved is not None
+                assert dict(saved.revised_by) == dict(replayed.revised_by)
+
+    @settings(
+        max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.one_of(event_streams(), revised_streams()),
+        st.lists(days_in_streams(), min_size=2, max_size=4),
+    )
+    def test_saved_diffs_are_replayed_diffs(
+        self, tmp_path: Path, events: list[ns.Event], days: list[date]
+    ) -> None:
+        """A diff between two states read from the saved index, which looks only at
+        what was written between them, equals the diff of a replay, change for
+        change, with the same events and sources."""
+        path = tmp_path / "saved.sqlite"
+        new_log(path, events)
+        with ns.open_log(path) as log:
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            timeline = log.timeline()
+            asked = [*days, None]
+            for first, last in itertools.pairwise(asked):
+                before, after = log.saved_state_at(first), log.saved_state_at(last)
+                assert before is not None
+                assert after is not None
+                assert before.origin[0] is after.origin[0]  # type: ignore[index]
+                replayed = ns.diff(timeline.state_at(first), timeline.state_at(last))
+                assert ns.diff(before, after) == replayed
+                assert ns.diff(after, before) == replayed.inverse()
+
+    @pytest.mark.parametrize(
+        ("first", "last"),
+        [
+            ("2025-03-10", "2025-03-11"),
+            ("2025-03-11", "2025-03-10"),
+            ("2025-03-09", "2025-03-10"),
+        ],
+    )
+    def test_saved_diffs_see_deadlines_pass_without_an_event(
+        self, tmp_path: Path, first: str, last: str
+    ) -> None:
+        """A deadline that expires, or a proposed meeting whose window closes, on
+        the first day of a diff changes status with no event between the days."""
+        path = tmp_path / "saved.sqlite"
+        events = [
+            ns.DeadlineSet(
+                id="d",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                by="US",
+                against=("RU",),
+                expires="2025-03-10",
+                demand="a ceasefire",
+                consequence="sanctions",
+            ),
+            ns.MeetingProposed(
+                id="m",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                proposer="TR",
+                participants=("UA", "RU"),
+                level="delegations",
+                window="2025-03-05/2025-03-10",
+            ),
+        ]
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            assert log.save_index()
+            saved = ns.diff(log.saved_state_at(first), log.saved_state_at(last))
+        assert saved == ns.diff(
+            ns.state_at(events, on=first), ns.state_at(events, on=last)
+        )
+        passed = {"deadlines/d", "meeting_proposals/m"}
+        assert {c.path for c in saved} == (
+            passed if "2025-03-11" in (first, last) else set()
+        )
 
     def test_a_late_report_makes_it_stale(self, tmp_path: Path) -> None:
         path = tmp_path / "saved.sqlite"
@@ -739,6 +818,10 @@ class TestSavedIndex:
                 for day in [*days, None]:
                     saved = log.saved_state_at(day)
                     assert saved is None or saved == ns.state_at(recorded, on=day)
+                    if saved is not None and day is not None:
+                        assert ns.diff(saved, log.saved_state_at()) == ns.diff(
+                            ns.state_at(recorded, on=day), ns.state_at(recorded)
+                        )
                 if log.saved_state_at() is None:
                     assert log.save_index()  # stale: save anew, go on
                     continue

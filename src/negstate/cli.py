@@ -755,9 +755,10 @@ def _cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     if by_knowledge and args.known_at is not None:
         args.parser.error("--known-at goes with --from/--to, not with --known-from")
     with _opened(ctx, args.log) as log:
+        # States read from a saved index read the log as the diff asks.
         before, after = _diff_states(args, log, by_days=by_days)
+        changes = diff(before, after, converter=ctx.converter)
         location = log.location
-    changes = diff(before, after, converter=ctx.converter)
     if args.json:
         ctx.emit_json(
             {
@@ -789,11 +790,14 @@ def _diff_states(
 ) -> tuple[NegotiationState, NegotiationState]:
     """The two states a diff compares: two days, or one day known at two times."""
     if by_days:
-        timeline = log.timeline(known_at=_moment(args.known_at, "--known-at"))
-        return (
-            timeline.state_at(_day(args.from_day, "--from")),
-            timeline.state_at(_day(args.to_day, "--to")),
-        )
+        first, last = _day(args.from_day, "--from"), _day(args.to_day, "--to")
+        known_at = _moment(args.known_at, "--known-at")
+        if known_at is None:
+            saved = log.saved_state_at(first), log.saved_state_at(last)
+            if saved[0] is not None and saved[1] is not None:
+                return saved[0], saved[1]
+        timeline = log.timeline(known_at=known_at)
+        return timeline.state_at(first), timeline.state_at(last)
     at = _day(args.at, "--at")
     earlier = log.timeline(known_at=_moment(args.known_from, "--known-from"))
     later = log.timeline(known_at=_moment(args.known_to, "--known-to"))
@@ -1451,7 +1455,8 @@ def _build_queries(commands: Any) -> None:  # noqa: ANN401 - argparse's subparse
         "what changed between two days, or what later reports changed",
         "Either the changes from the state on --from to the state on --to, or, "
         "for one day (--at), the changes between what the log held at --known-from "
-        "and what it held at --known-to.",
+        "and what it held at --known-to.  An SQLite log with a current saved index "
+        "(see 'negstate index') answers --from/--to without a replay.",
     )
     _add_log(changes)
     _add_range(changes, "compare the state")

@@ -257,7 +257,9 @@ def _candidates(
 ) -> dict[str, set[Any]] | None:
     """The keys that may differ, when both states come from one checkpoint index.
 
-    ``None`` means every key must be compared.
+    The index is a timeline's (:class:`~negstate.index.ReplayIndex`) or a saved one
+    (:class:`~negstate.stores.checkpoints.SavedIndex`).  ``None`` means every key
+    must be compared.
     """
     first, second = before.origin, after.origin
     if not (
@@ -271,7 +273,7 @@ def _candidates(
     index = first[0]
     low, high = sorted((first[1], second[1]))
     found = {name: index.changed(name, low, high) for name in _TABLE_NAMES}
-    found["swaps"] = {event.id for event in index.swaps_between(low, high)}
+    found["swaps"] = index.swap_ids_between(low, high)
     for name in before.custom.keys() | after.custom.keys():
         found[f"custom/{name}"] = index.changed(name, low, high)
     if before.as_of != after.as_of:

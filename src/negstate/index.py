@@ -402,6 +402,10 @@ class ReplayIndex:
         high = bisect_left(ends, (last.toordinal() + 1,))
         return {key for _, key in ends[low:high]}
 
+    def swap_ids_between(self, start: int, stop: int) -> set[str]:
+        """The ids of the swaps folded at positions ``start <= p < stop``."""
+        return {event.id for event in self.swaps_between(start, stop)}
+
     def swaps_between(self, start: int, stop: int) -> Sequence[Any]:
         """The swap events folded at positions ``start <= p < stop``."""
         positions = self.swap_positions

@@ -774,7 +774,13 @@ class EventLog:
             earliest=timeline.earliest,
             depth=timeline.depth,
         )
-        kept: bool = save(index, order, self._head(), self._revised_texts(timeline))
+        kept: bool = save(
+            index,
+            order,
+            self._head(),
+            self._revised_texts(timeline),
+            timeline.revised_by,
+        )
         return kept
 
     def copy_to(
@@ -873,8 +879,10 @@ class EventLog:
 
         None when the backend keeps no index or the index is older than the log's
         last record.  The state reads its records from this open log as they are
-        used: use it before closing the log.  It is read the surely way, as known
-        now.
+        used: use it before closing the log.  It counts the events that surely
+        happened by the day (``Reading.SURELY``), as known now.  Two states
+        read while the log is unchanged are diffed by :func:`negstate.diff` reading
+        only the records written between their days.
         """
         load = getattr(self._storage, "index_state", None)
         if load is None:
@@ -905,6 +913,11 @@ class EventLog:
                 where=self.location,
                 hint="save the index again with negstate index",
             )
+        if stored.schema_version == SCHEMA_VERSION:
+            # read() checked the record's hash: the fast decoder may trust it.
+            with contextlib.suppress(Exception):
+                event: Event = self._fast.decode(json.loads(stored.event_text()))
+                return event
         return self._decode(stored).event
 
     def sync(self) -> None:

@@ -5,6 +5,8 @@ record's versions (see :mod:`negstate.index`) to tables of the log's database,
 stamped with the log's head.  While the head is unchanged, a fresh process answers
 "the state on day D" from these tables: a lookup for the day's position, then one
 indexed query per record it reads, decoding only the events behind those records.
+Two such states are diffed by reading only the records written between their
+positions, found through an index of the versions by position.
 
 An append whose events all sort after every indexed event (news of the latest
 days) grows the index instead: the batch is folded onto the index's end state,
@@ -23,6 +25,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
+from types import MappingProxyType
 from typing import Any, Final, overload
 
 import attrs
@@ -36,15 +39,16 @@ from negstate.state import NegotiationState, Reading, StateDraft, state_from_tab
 
 __all__ = [
     "IndexExtension",
+    "SavedIndex",
     "SavedOrder",
     "index_is_current",
-    "load_index_state",
+    "open_saved_index",
     "plan_extension",
     "save_index",
     "write_extension",
 ]
 
-FORMAT: Final = "3"
+FORMAT: Final = "4"
 
 _SCHEMA: Final = (
     (
@@ -67,12 +71,25 @@ _SCHEMA: Final = (
         "PRIMARY KEY (tbl, key, position)) WITHOUT ROWID"
     ),
     (
+        "CREATE INDEX IF NOT EXISTS negstate_versions_position ON negstate_versions "
+        "(tbl, position)"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS negstate_dated (tbl TEXT NOT NULL, ends INTEGER "
+        "NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tbl, ends, key)) WITHOUT ROWID"
+    ),
+    (
         "CREATE TABLE IF NOT EXISTS negstate_keys (tbl TEXT NOT NULL, first INTEGER "
         "NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tbl, first, key)) WITHOUT ROWID"
     ),
     (
         "CREATE TABLE IF NOT EXISTS negstate_swaps (position INTEGER NOT NULL, "
         "event_id TEXT NOT NULL)"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS negstate_revisions (event_id TEXT NOT NULL, "
+        "number INTEGER NOT NULL, revision_id TEXT NOT NULL, "
+        "PRIMARY KEY (event_id, number)) WITHOUT ROWID"
     ),
     (
         "CREATE TABLE IF NOT EXISTS negstate_revised (event_id TEXT PRIMARY KEY, "
@@ -82,9 +99,11 @@ _SCHEMA: Final = (
 _TABLES_KEPT: Final = (
     "negstate_order",
     "negstate_versions",
+    "negstate_dated",
     "negstate_keys",
     "negstate_swaps",
     "negstate_revised",
+    "negstate_revisions",
 )
 
 
@@ -140,6 +159,22 @@ def _key_from_text(table: str, text: str) -> Any:  # noqa: ANN401
     return text
 
 
+_DATED: Final = {"deadlines": "expires", "meeting_proposals": "window"}
+"""Tables whose records' status depends on the day asked about, and the field of
+the entry's event that says until when."""
+
+
+def _dated_row(table: str, key: Any, entry: Any) -> tuple[str, int, str] | None:  # noqa: ANN401
+    """When a deadline expires or a proposed meeting's window ends, as a row."""
+    field = _DATED.get(table)
+    if field is None:
+        return None
+    span = getattr(entry[0], field)
+    if span is None or span.latest is None:
+        return None
+    return (table, span.latest.toordinal(), _key_text(key))
+
+
 # -- writing --------------------------------------------------------------------------
 
 
@@ -164,24 +199,30 @@ def save_index(
     head: tuple[int, str],
     *,
     revised: Mapping[str, str],
+    revised_by: Mapping[str, Sequence[str]],
 ) -> bool:
     """Write the index into ``db`` (inside the caller's transaction).
 
     ``revised`` holds, as JSON text by id, the events of ``order`` that revisions
-    changed: their records hold them as first written.  Returns False (and writes
-    nothing) when the state holds records a user reducer made, which these tables
-    do not keep.
+    changed: their records hold them as first written.  ``revised_by`` names the
+    revisions applied to each event, in the order they were applied.  Returns
+    False (and writes nothing) when the state holds records a user reducer made,
+    which these tables do not keep.
     """
     if index.custom_histories:
         return False
     rows: list[tuple[str, str, int, str]] = []
     keys: list[tuple[str, int, str]] = []
+    dated: list[tuple[str, int, str]] = []
     try:
         for table in TABLES:
             history = index.histories[table]
             for key, (positions, entries) in history.versions.items():
                 keys.append((table, positions[0], _key_text(key)))
                 rows.extend(_version_rows(table, key, positions, entries))
+                ends = _dated_row(table, key, entries[-1])
+                if ends is not None:
+                    dated.append(ends)
     except TypeError:
         return False
     # Dropped, not emptied: an index of an older format has other columns.
@@ -202,6 +243,7 @@ def save_index(
     )
     db.executemany("INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", rows)
     db.executemany("INSERT INTO negstate_keys VALUES (?, ?, ?)", keys)
+    db.executemany("INSERT INTO negstate_dated VALUES (?, ?, ?)", dated)
     db.executemany(
         "INSERT INTO negstate_swaps VALUES (?, ?)",
         zip(
@@ -209,6 +251,14 @@ def save_index(
         ),
     )
     db.executemany("INSERT INTO negstate_revised VALUES (?, ?)", revised.items())
+    db.executemany(
+        "INSERT INTO negstate_revisions VALUES (?, ?, ?)",
+        (
+            (event_id, number, revision_id)
+            for event_id, revisions in revised_by.items()
+            for number, revision_id in enumerate(revisions)
+        ),
+    )
     db.executemany(
         "INSERT INTO negstate_index_meta VALUES (?, ?)",
         [
@@ -320,32 +370,37 @@ class _StoredSwaps(Sequence[Event]):
 
 
 class _StoredEvents(Mapping[str, Event]):
-    """The events of the first ``end`` positions, read from the records on demand."""
+    """The events of the first ``end`` positions, read from the records on demand.
+
+    ``found`` keeps the events read, with their positions; states of one saved
+    index share it.
+    """
 
     def __init__(
         self,
         db: sqlite3.Connection,
         end: int,
         decode: Callable[[str, str | None], Event],
+        found: dict[str, tuple[int, Event]] | None = None,
     ) -> None:
         self._db, self._end, self._decode = db, end, decode
-        self._found: dict[str, Event] = {}
+        self._found: dict[str, tuple[int, Event]] = {} if found is None else found
 
     def __getitem__(self, event_id: str) -> Event:
         found = self._found.get(event_id)
         if found is None:
             row = self._db.execute(
-                "SELECT position FROM negstate_order WHERE event_id = ?", (event_id,)
+                "SELECT position, event FROM negstate_order LEFT JOIN negstate_revised "
+                "USING (event_id) WHERE event_id = ?",
+                (event_id,),
             ).fetchone()
-            if row is None or row[0] >= self._end:
+            if row is None:
                 raise KeyError(event_id)
-            revised = self._db.execute(
-                "SELECT event FROM negstate_revised WHERE event_id = ?", (event_id,)
-            ).fetchone()
-            found = self._found[event_id] = self._decode(
-                event_id, None if revised is None else revised[0]
-            )
-        return found
+            event = self._decode(event_id, row[1])
+            found = self._found[event_id] = (int(row[0]), event)
+        if found[0] >= self._end:
+            raise KeyError(event_id)
+        return found[1]
 
     def __iter__(self) -> Iterator[str]:
         rows = self._db.execute(
@@ -376,34 +431,120 @@ class _StoredTables:
         self.custom: Mapping[str, Mapping[str, Any]] = {}
 
 
-def load_index_state(
+class SavedIndex:
+    """The saved index of one log head, shared by the states read from it.
+
+    Two states read from one SavedIndex are diffed as two states of one timeline
+    are: :func:`negstate.diff` compares only the records written between their
+    positions (:meth:`changed`, :meth:`dated`, :meth:`swap_ids_between`).
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        head: tuple[int, str],
+        length: int,
+        decode: Callable[[str, str | None], Event],
+    ) -> None:
+        self.head, self.decode = head, decode
+        self._db, self._length = db, length
+        self._events: dict[str, tuple[int, Event]] = {}
+        self._revisions: dict[str, tuple[Event, ...]] | None = None
+
+    def state_at(self, day: date | None) -> NegotiationState:
+        """The state on ``day`` (after every event for None), read surely."""
+        if day is None:
+            end = self._length
+        else:
+            row = self._db.execute(
+                "SELECT position FROM negstate_order WHERE latest > ? "
+                "ORDER BY latest, position LIMIT 1",
+                (day.toordinal(),),
+            ).fetchone()
+            end = self._length if row is None else int(row[0])
+        events = _StoredEvents(self._db, end, self.decode, self._events)
+        state = state_from_tables(
+            _StoredTables(self._db, end, events),
+            events,
+            as_of=day,
+            reading=Reading.SURELY,
+            origin=(self, end),
+        )
+        revised_by = self._revised_by()
+        if not revised_by:
+            return state
+        return attrs.evolve(
+            state,
+            revised_by=MappingProxyType(
+                {
+                    event_id: revisions
+                    for event_id, revisions in revised_by.items()
+                    if event_id in events
+                }
+            ),
+        )
+
+    def _revised_by(self) -> dict[str, tuple[Event, ...]]:
+        """The revisions applied to each event, as a replay lists them."""
+        if self._revisions is None:
+            by_event: dict[str, list[Event]] = {}
+            rows = self._db.execute(
+                "SELECT event_id, revision_id FROM negstate_revisions "
+                "ORDER BY event_id, number"
+            ).fetchall()
+            for event_id, revision_id in rows:
+                revision = self.decode(revision_id, None)
+                by_event.setdefault(event_id, []).append(revision)
+            self._revisions = {key: tuple(value) for key, value in by_event.items()}
+        return self._revisions
+
+    def changed(self, table: str, start: int, stop: int) -> set[Any]:
+        """Keys of ``table`` written at positions ``start <= p < stop``."""
+        rows = self._db.execute(
+            "SELECT key FROM negstate_versions WHERE tbl = ? AND position >= ? "
+            "AND position < ?",
+            (table, start, stop),
+        )
+        return {_key_from_text(table, row[0]) for row in rows}
+
+    def dated(self, table: str, first: date, last: date) -> set[Any]:
+        """Deadlines or proposed meetings ending from ``first`` to ``last``.
+
+        Their status may differ between the two days.
+        """
+        rows = self._db.execute(
+            "SELECT key FROM negstate_dated WHERE tbl = ? AND ends >= ? AND ends <= ?",
+            (table, first.toordinal(), last.toordinal()),
+        )
+        return {_key_from_text(table, row[0]) for row in rows}
+
+    def swap_ids_between(self, start: int, stop: int) -> set[str]:
+        """The ids of the swaps folded at positions ``start <= p < stop``."""
+        rows = self._db.execute(
+            "SELECT event_id FROM negstate_swaps WHERE position >= ? AND position < ?",
+            (start, stop),
+        )
+        return {row[0] for row in rows}
+
+
+def open_saved_index(
     db: sqlite3.Connection,
     head: tuple[int, str],
-    day: date | None,
     decode: Callable[[str, str | None], Event],
-) -> NegotiationState | None:
-    """The state on ``day`` from the saved index, or None if it is missing or stale.
+    known: SavedIndex | None = None,
+) -> SavedIndex | None:
+    """The saved index of ``head``, or None if it is missing or stale.
 
-    ``decode`` gives one event by id: from the log's records, or from the JSON text
-    of its revised form when the index keeps one.
+    ``known`` is returned again while it still matches, so that states read one
+    after the other share it.  ``decode`` gives one event by id: from the log's
+    records, or from the JSON text of its revised form when the index keeps one.
     """
     meta = _meta(db)
     if not _is_current(meta, head):
         return None
-    length = int(meta["length"])
-    if day is None:
-        end = length
-    else:
-        row = db.execute(
-            "SELECT position FROM negstate_order WHERE latest > ? "
-            "ORDER BY latest, position LIMIT 1",
-            (day.toordinal(),),
-        ).fetchone()
-        end = length if row is None else int(row[0])
-    events = _StoredEvents(db, end, decode)
-    return state_from_tables(
-        _StoredTables(db, end, events), events, as_of=day, reading=Reading.SURELY
-    )
+    if known is not None and known.head == head and known.decode == decode:
+        return known
+    return SavedIndex(db, head, int(meta["length"]), decode)
 
 
 # -- growing at the end -------------------------------------------------------------
@@ -416,6 +557,7 @@ class IndexExtension:
     order: list[tuple[int, str, int, int, int]]
     versions: list[tuple[str, str, int, str]]
     keys: list[tuple[str, int, str]]
+    dated: list[tuple[str, int, str]]
     swaps: list[tuple[int, str]]
     length: int
 
@@ -505,7 +647,7 @@ def plan_extension(
         draft, [event for _, event in ordered], registry, unique=True, applied=advance
     )
     try:
-        versions, keys = _written_rows(saved, writes)
+        versions, keys, dated = _written_rows(saved, writes)
     except TypeError:
         return None
     return IndexExtension(
@@ -515,6 +657,7 @@ def plan_extension(
         ],
         versions=versions,
         keys=keys,
+        dated=dated,
         swaps=list(zip(swaps.positions, (swap.id for swap in swaps), strict=True)),
         length=length + len(ordered),
     )
@@ -530,10 +673,15 @@ def _placed(db: sqlite3.Connection, event_id: str) -> tuple[int, int, int] | Non
 
 def _written_rows(
     saved: Mapping[str, _Stored], writes: Mapping[str, list[tuple[int, Any, Any]]]
-) -> tuple[list[tuple[str, str, int, str]], list[tuple[str, int, str]]]:
-    """Versions and new keys for a fold's writes, as :func:`save_index` keeps them."""
+) -> tuple[
+    list[tuple[str, str, int, str]],
+    list[tuple[str, int, str]],
+    list[tuple[str, int, str]],
+]:
+    """Versions, new keys and dated ends of a fold's writes, as a save keeps them."""
     versions: list[tuple[str, str, int, str]] = []
     keys: list[tuple[str, int, str]] = []
+    dated: list[tuple[str, int, str]] = []
     for table, written in writes.items():
         by_key: dict[Any, tuple[list[int], list[Any]]] = {}
         for position, key, entry in written:
@@ -544,7 +692,10 @@ def _written_rows(
             versions.extend(_version_rows(table, key, positions, entries))
             if key not in saved[table]:
                 keys.append((table, positions[0], _key_text(key)))
-    return versions, keys
+            ends = _dated_row(table, key, entries[-1])
+            if ends is not None:
+                dated.append(ends)
+    return versions, keys, dated
 
 
 def _version_rows(
@@ -575,6 +726,10 @@ def write_extension(
         "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", extension.versions
     )
     db.executemany("INSERT INTO negstate_keys VALUES (?, ?, ?)", extension.keys)
+    # A deadline written again keeps its expiry: its row is there already.
+    db.executemany(
+        "INSERT OR IGNORE INTO negstate_dated VALUES (?, ?, ?)", extension.dated
+    )
     db.executemany("INSERT INTO negstate_swaps VALUES (?, ?)", extension.swaps)
     db.executemany(
         "INSERT OR REPLACE INTO negstate_index_meta VALUES (?, ?)",

@@ -31,9 +31,10 @@ from negstate.registry import EventRegistry
 from negstate.state import NegotiationState
 from negstate.stores.checkpoints import (
     IndexExtension,
+    SavedIndex,
     SavedOrder,
     index_is_current,
-    load_index_state,
+    open_saved_index,
     plan_extension,
     save_index,
     write_extension,
@@ -76,6 +77,7 @@ class SqliteStorage:
         read_only: bool = False,
     ) -> None:
         self._path = Path(path)
+        self._saved: SavedIndex | None = None
         self._depth = 0
         self._lock_timeout = lock_timeout
         self._read_only = read_only
@@ -223,22 +225,25 @@ class SqliteStorage:
             "WHERE seq >= ? AND seq < ? ORDER BY seq",
             (start, end),
         )
-        for seq, digest, body in rows:
-            where = f"{self._path}: record {seq}"
-            if not isinstance(body, str) or not body.endswith("}"):
-                raise IntegrityError(
-                    "the stored body is damaged",
-                    where=where,
-                    hint="restore the database from a backup",
-                )
-            record = parse_line(f'{body[:-1]},"hash":"{digest}"}}', where=where)
-            if record.seq != seq:
-                raise IntegrityError(
-                    f"row {seq} holds record {record.seq}",
-                    where=where,
-                    hint="restore the database from a backup",
-                )
-            yield record
+        return (self._checked(seq, digest, body) for seq, digest, body in rows)
+
+    def _checked(self, seq: int, digest: str, body: object) -> StoredRecord:
+        """The record a row holds, checked against its hash and its place."""
+        where = f"{self._path}: record {seq}"
+        if not isinstance(body, str) or not body.endswith("}"):
+            raise IntegrityError(
+                "the stored body is damaged",
+                where=where,
+                hint="restore the database from a backup",
+            )
+        record = parse_line(f'{body[:-1]},"hash":"{digest}"}}', where=where)
+        if record.seq != seq:
+            raise IntegrityError(
+                f"row {seq} holds record {record.seq}",
+                where=where,
+                hint="restore the database from a backup",
+            )
+        return record
 
     def read_bulk(self, start: int, stop: int, previous_hash: str) -> BulkRecords:
         """Records ``start <= seq < stop`` checked in bulk (hashes and chain)."""
@@ -301,9 +306,9 @@ class SqliteStorage:
     def record_of(self, event_id: str) -> StoredRecord | None:
         """The stored record of ``event_id``, checked against its hash."""
         row = self._db.execute(
-            "SELECT seq FROM records WHERE event_id = ?", (event_id,)
+            "SELECT seq, hash, body FROM records WHERE event_id = ?", (event_id,)
         ).fetchone()
-        return None if row is None else next(self.read(row[0], row[0] + 1))
+        return None if row is None else self._checked(*row)
 
     def save_index(
         self,
@@ -311,10 +316,13 @@ class SqliteStorage:
         order: SavedOrder,
         head: tuple[int, str],
         revised: Mapping[str, str],
+        revised_by: Mapping[str, Sequence[str]],
     ) -> bool:
         """Keep the checkpoint index in the database (see ``checkpoints``)."""
         with self._transaction("BEGIN IMMEDIATE"):
-            return save_index(self._db, index, order, head, revised=revised)
+            return save_index(
+                self._db, index, order, head, revised=revised, revised_by=revised_by
+            )
 
     def index_is_current(self, head: tuple[int, str]) -> bool:
         """Whether the kept index matches ``head`` (appends can then grow it)."""
@@ -342,8 +350,13 @@ class SqliteStorage:
         day: date | None,
         decode: Callable[[str, str | None], Event],
     ) -> NegotiationState | None:
-        """The state on ``day`` from the kept index, if it matches ``head``."""
-        return load_index_state(self._db, head, day, decode)
+        """The state on ``day`` from the kept index, if it matches ``head``.
+
+        States read while the head stays the same share one :class:`SavedIndex`,
+        so a diff between two of them reads only what changed between them.
+        """
+        self._saved = open_saved_index(self._db, head, decode, self._saved)
+        return None if self._saved is None else self._saved.state_at(day)
 
     def place(self, record: StoredRecord) -> str:
         """``path: record N``."""
