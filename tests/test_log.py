@@ -968,6 +968,13 @@ class TestCopy:
             log.copy_to(tmp_path / "copy.sqlite")
         assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
 
+    def test_a_missing_folder_is_named(self, tmp_path: Path) -> None:
+        with ns.open_log(tmp_path / "log.jsonl") as log:
+            log.append(proposal())
+            with pytest.raises(ns.NegstateError, match=r"copy\.sqlite: the folder"):
+                log.copy_to(tmp_path / "missing" / "copy.sqlite")
+        assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
+
     def test_an_index_only_in_sqlite(self, tmp_path: Path) -> None:
         with ns.open_log(tmp_path / "log.sqlite") as log:
             log.append(proposal())

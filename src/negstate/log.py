@@ -807,6 +807,12 @@ class EventLog:
                 where=str(target),
                 hint="choose a new path: a copy never replaces a file",
             )
+        if not target.parent.is_dir():
+            raise NegstateError(
+                f"the folder {target.parent} does not exist",
+                where=str(target),
+                hint="create the folder first",
+            )
         if save_index and target.suffix.lower() not in SQLITE_SUFFIXES:
             raise NegstateError(
                 "a JSON Lines log keeps no checkpoint index",
