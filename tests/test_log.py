@@ -5,6 +5,7 @@ import itertools
 import random
 import shutil
 import sqlite3
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -720,6 +721,30 @@ class TestSavedIndex:
             passed if "2025-03-11" in (first, last) else set()
         )
 
+    def test_states_read_inside_reading_keep_their_version(
+        self, tmp_path: Path
+    ) -> None:
+        """Another process's late report and new index do not reach states read
+        (and used) inside ``reading()``."""
+        path = tmp_path / "saved.sqlite"
+        events = [proposal(), answer("r", "RU")]
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            log.save_index()
+        with ns.open_log(path, read_only=True) as log, log.reading():
+            before = log.saved_state_at("2025-03-05")
+            after = log.saved_state_at("2025-03-15")
+            assert before is not None
+            assert after is not None
+            with ns.open_log(path) as other:
+                other.append(proposal("early", day="2025-02-01"))
+                assert other.save_index()
+            assert list(before.proposals) == ["p"]
+            assert ns.diff(before, after) == ns.diff(
+                ns.state_at(events, on="2025-03-05"),
+                ns.state_at(events, on="2025-03-15"),
+            )
+
     def test_a_late_report_makes_it_stale(self, tmp_path: Path) -> None:
         path = tmp_path / "saved.sqlite"
         with ns.open_log(path) as log:
@@ -967,6 +992,52 @@ class TestCopy:
         ):
             log.copy_to(tmp_path / "copy.sqlite")
         assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
+
+    @pytest.mark.parametrize(
+        ("target", "side"),
+        [
+            ("copy.sqlite", "copy.sqlite-wal"),
+            ("copy.sqlite", "copy.sqlite-journal"),
+            ("copy.jsonl", "copy.jsonl.head"),
+        ],
+    )
+    def test_files_left_beside_the_path_are_refused(
+        self, tmp_path: Path, target: str, side: str
+    ) -> None:
+        """A deleted log's write-ahead log or head file would be read as the
+        copy's: the copy refuses to start and leaves it alone."""
+        (tmp_path / side).write_bytes(b"a deleted log's")
+        with (
+            ns.open_log(tmp_path / "log.jsonl") as log,
+            pytest.raises(ns.NegstateError, match=rf"{side} exists beside"),
+        ):
+            log.copy_to(tmp_path / target)
+        assert (tmp_path / side).read_bytes() == b"a deleted log's"
+        assert log_files(tmp_path) == sorted([side, "log.jsonl"])
+
+    def test_two_copies_at_once_do_not_meet(self, tmp_path: Path) -> None:
+        """Each copy writes under a name of its own; one gets the path."""
+        with ns.open_log(tmp_path / "log.sqlite") as log:
+            log.append_many([proposal(), answer("r", "RU")])
+        outcomes: list[object] = []
+
+        def copy() -> None:
+            with ns.open_log(tmp_path / "log.sqlite", read_only=True) as log:
+                try:
+                    outcomes.append(log.copy_to(tmp_path / "copy.sqlite"))
+                except ns.NegstateError as error:
+                    outcomes.append(type(error))
+
+        threads = [threading.Thread(target=copy) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 2 in outcomes
+        assert set(outcomes) <= {2, ns.NegstateError}
+        assert log_files(tmp_path) == ["copy.sqlite", "log.sqlite"]
+        with ns.open_log(tmp_path / "copy.sqlite", read_only=True) as copy:
+            assert copy.verify().ok
 
     def test_a_missing_folder_is_named(self, tmp_path: Path) -> None:
         with ns.open_log(tmp_path / "log.jsonl") as log:

@@ -459,7 +459,7 @@ def _cmd_state(args: argparse.Namespace, ctx: Context) -> int:
     at = _day(args.at, "--at")
     known_at = _moment(args.known_at, "--known-at")
     reading = Reading(args.reading)
-    with _opened(ctx, args.log) as log:
+    with _opened(ctx, args.log) as log, log.reading():
         state = None
         if known_at is None and reading is Reading.SURELY:
             state = log.saved_state_at(at)
@@ -754,7 +754,7 @@ def _cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
         args.parser.error("a knowledge diff needs --at, --known-from and --known-to")
     if by_knowledge and args.known_at is not None:
         args.parser.error("--known-at goes with --from/--to, not with --known-from")
-    with _opened(ctx, args.log) as log:
+    with _opened(ctx, args.log) as log, log.reading():
         # States read from a saved index read the log as the diff asks.
         before, after = _diff_states(args, log, by_days=by_days)
         changes = diff(before, after, converter=ctx.converter)

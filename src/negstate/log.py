@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -57,7 +58,7 @@ from negstate.serialization import (
 )
 from negstate.state import NegotiationState
 from negstate.stores.checkpoints import SavedOrder
-from negstate.stores.jsonl import JsonLinesStorage
+from negstate.stores.jsonl import JsonLinesStorage, sync_folder
 from negstate.stores.sqlite import SqliteStorage
 
 __all__ = [
@@ -396,6 +397,18 @@ class EventLog:
         """Pick up records that other processes appended."""
         with self._storage.reading():
             self._catch_up()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Read one version of the log while inside: other writers wait or are unseen.
+
+        States read from a saved index (:meth:`saved_state_at`) fetch their records
+        as they are used; read and use them inside this block, so that an append
+        by another process cannot change what they read.
+        """
+        with self._storage.reading():
+            self._catch_up()
+            yield
 
     def __len__(self) -> int:
         return self._count
@@ -813,6 +826,14 @@ class EventLog:
                 where=str(target),
                 hint="create the folder first",
             )
+        for side in _side_files(target):
+            if side.exists():
+                raise NegstateError(
+                    f"{side.name} exists beside the copy's path, and the copy would "
+                    "read or replace it",
+                    where=str(target),
+                    hint="remove it if its log was deleted, or choose a new path",
+                )
         if save_index and target.suffix.lower() not in SQLITE_SUFFIXES:
             raise NegstateError(
                 "a JSON Lines log keeps no checkpoint index",
@@ -820,9 +841,8 @@ class EventLog:
                 hint="copy to a .sqlite path to keep one, or copy without the index",
             )
         temporary = target.with_name(
-            f".{target.stem}.{os.getpid()}.copy{target.suffix}"
+            f".{target.stem}.{secrets.token_hex(8)}.copy{target.suffix}"
         )
-        _remove_log_files(temporary)
         with self._storage.reading():
             self._catch_up()
             events = self._all()
@@ -998,7 +1018,11 @@ def _storage_for(
 
 
 def _claim(temporary: Path, target: Path) -> None:
-    """Give a finished copy ``target``'s name, unless something took it meanwhile."""
+    """Give a finished copy ``target``'s name, unless something took it meanwhile.
+
+    The log takes its name first: a log briefly without its head file is read as
+    one without an anchor, while a head without its log would be another's.
+    """
     try:
         os.link(temporary, target)
     except FileExistsError:
@@ -1007,20 +1031,33 @@ def _claim(temporary: Path, target: Path) -> None:
             where=str(target),
             hint="choose a new path: a copy never replaces a file",
         ) from None
+    except OSError as exc:
+        raise NegstateError(
+            f"cannot give the copy its name ({exc.strerror})",
+            where=str(target),
+            hint="copy to a folder on a file system with hard links",
+        ) from exc
     head = JsonLinesStorage.head_path_of(temporary)
     if head.exists():
         head.replace(JsonLinesStorage.head_path_of(target))
+    sync_folder(target.parent)
+
+
+def _side_files(path: Path) -> tuple[Path, ...]:
+    """The files a log's backend keeps, or may leave, beside it."""
+    head = JsonLinesStorage.head_path_of(path)
+    return (
+        head,
+        head.with_name(f".{head.name}.new"),
+        path.with_name(f"{path.name}-wal"),
+        path.with_name(f"{path.name}-shm"),
+        path.with_name(f"{path.name}-journal"),
+    )
 
 
 def _remove_log_files(path: Path) -> None:
     """Remove a log file and the files its backend keeps beside it."""
-    for name in (
-        path,
-        JsonLinesStorage.head_path_of(path),
-        path.with_name(f"{path.name}-wal"),
-        path.with_name(f"{path.name}-shm"),
-        path.with_name(f"{path.name}-journal"),
-    ):
+    for name in (path, *_side_files(path)):
         name.unlink(missing_ok=True)
 
 

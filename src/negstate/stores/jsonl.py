@@ -51,7 +51,7 @@ from negstate.records import (
     stored_line,
 )
 
-__all__ = ["HEADER", "JsonLinesStorage"]
+__all__ = ["HEADER", "JsonLinesStorage", "sync_folder"]
 
 HEADER: Final = b'{"negstate":"event-log","format":1}\n'
 """The first line of every negstate JSON Lines log."""
@@ -123,7 +123,7 @@ class JsonLinesStorage:
             pass  # another process created it first; use theirs
         finally:
             temporary.unlink()
-        _sync_folder(directory)
+        sync_folder(directory)
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
@@ -469,7 +469,7 @@ def _whole_batches_at_end(pieces: list[bytes], path: Path, first_line: int) -> i
     return 0
 
 
-def _sync_folder(directory: Path) -> None:
+def sync_folder(directory: Path) -> None:
     """Fsync a folder so a new file's name survives a crash."""
     handle = os.open(directory, os.O_RDONLY)
     try:
