@@ -404,13 +404,9 @@ class ReplayIndex:
 
     def swap_ids_between(self, start: int, stop: int) -> set[str]:
         """The ids of the swaps folded at positions ``start <= p < stop``."""
-        return {event.id for event in self.swaps_between(start, stop)}
-
-    def swaps_between(self, start: int, stop: int) -> Sequence[Any]:
-        """The swap events folded at positions ``start <= p < stop``."""
         positions = self.swap_positions
         low, high = bisect_left(positions, start), bisect_left(positions, stop)
-        return self.draft.swaps[low:high]
+        return {event.id for event in self.draft.swaps[low:high]}
 
 
 def build_index(events: Iterable[Event], registry: EventRegistry) -> ReplayIndex:

@@ -1044,15 +1044,8 @@ def _claim(temporary: Path, target: Path) -> None:
 
 
 def _side_files(path: Path) -> tuple[Path, ...]:
-    """The files a log's backend keeps, or may leave, beside it."""
-    head = JsonLinesStorage.head_path_of(path)
-    return (
-        head,
-        head.with_name(f".{head.name}.new"),
-        path.with_name(f"{path.name}-wal"),
-        path.with_name(f"{path.name}-shm"),
-        path.with_name(f"{path.name}-journal"),
-    )
+    """The files either backend keeps, or may leave, beside a log at ``path``."""
+    return (*JsonLinesStorage.side_files(path), *SqliteStorage.side_files(path))
 
 
 def _remove_log_files(path: Path) -> None:

@@ -290,10 +290,16 @@ class JsonLinesStorage:
         """The head file of the log at ``path``."""
         return path.with_name(f"{path.name}.head")
 
+    @staticmethod
+    def side_files(path: Path) -> tuple[Path, ...]:
+        """The files kept beside the log at ``path``: the head and its next version."""
+        head = JsonLinesStorage.head_path_of(path)
+        return head, head.with_name(f".{head.name}.new")
+
     def _write_head(self, record: StoredRecord) -> None:
         """Replace the head file; it may lag after a crash, never run ahead."""
         # Written under the write lock, so one name serves every writer.
-        temporary = self.head_path.with_name(f".{self.head_path.name}.new")
+        temporary = self.side_files(self._path)[1]
         temporary.write_text(f'{{"seq":{record.seq},"hash":"{record.hash}"}}\n')
         temporary.replace(self.head_path)
 

@@ -65,6 +65,9 @@ CREATE INDEX records_occurred_earliest ON records (occurred_earliest);
 """
 
 
+_SIDE_ENDINGS: Final = ("-wal", "-shm", "-journal")
+
+
 class SqliteStorage:
     """Records in an SQLite database, created with its schema when missing."""
 
@@ -198,6 +201,11 @@ class SqliteStorage:
             ) from exc
 
     # -- the Storage interface ---------------------------------------------------------
+
+    @staticmethod
+    def side_files(path: Path) -> tuple[Path, ...]:
+        """The files SQLite keeps beside the database at ``path`` while in use."""
+        return tuple(path.with_name(f"{path.name}{end}") for end in _SIDE_ENDINGS)
 
     @property
     def location(self) -> str:
