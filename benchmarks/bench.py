@@ -343,6 +343,7 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
             figures[f"durable append, one event {name} (ms)"] = one
             figures[f"durable append, batches of 1,000 {name} (events/s)"] = many
     figures.update(cli_figures(sqlite, days[0]))
+    figures.update(indexed_json_lines_figures(jsonl, days[0]))
     if peer:
         with timed("eventsourcing store"):
             replay = eventsourcing_store(events, folder)
@@ -479,6 +480,39 @@ def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
     )
     with ns.open_log(sqlite, read_only=True) as log:
         figures["saved index still current after the appends (1 = yes)"] = float(
+            log.saved_state_at() is not None
+        )
+    return figures
+
+
+def indexed_json_lines_figures(jsonl: Path, day: date) -> dict[str, float]:
+    """The fresh-process figures of a JSON Lines log with its index beside it."""
+    with ns.open_log(jsonl) as log:
+        log.save_index()
+    figures: dict[str, float] = {
+        "open a JSON Lines log and count it, fresh process, index (s)": _child_figure(
+            "import sys, time\n"
+            "import negstate as ns\n"
+            "started = time.perf_counter()\n"
+            "with ns.open_log(sys.argv[1], read_only=True) as log:\n"
+            "    len(log)\n"
+            "print(time.perf_counter() - started)\n",
+            str(jsonl),
+        )
+    }
+    indexed = cli_state(jsonl, day)
+    if indexed is not None:
+        figures["negstate state --at, fresh process, jsonl + index (s)"] = indexed
+    indexed = cli_diff(jsonl, day, day + timedelta(days=30))
+    if indexed is not None:
+        figures["negstate diff, 30 days apart, fresh process, jsonl + index (s)"] = (
+            indexed
+        )
+    figures["append one event, fresh process, jsonl + index (s)"] = statistics.median(
+        fresh_append(jsonl, number) for number in range(1, 6)
+    )
+    with ns.open_log(jsonl, read_only=True) as log:
+        figures["jsonl index still current after the appends (1 = yes)"] = float(
             log.saved_state_at() is not None
         )
     return figures

@@ -99,7 +99,10 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "peak RSS load + fold sqlite (MB)",
         "negstate state --at, fresh process, saved index (s)",
         "append one event, fresh process, saved index (s)",
+        "negstate state --at, fresh process, jsonl + index (s)",
+        "append one event, fresh process, jsonl + index (s)",
     ):
         assert figures[label] > 0, label
     assert figures["saved index still current after the appends (1 = yes)"] == 1
+    assert figures["jsonl index still current after the appends (1 = yes)"] == 1
     assert "in-memory fold (events/s)" in result.stdout

@@ -389,14 +389,27 @@ class TestCopyAndIndex:
         )
         assert talks.read_bytes() == before
 
-    def test_index_on_json_lines_points_to_copy(
+    def test_an_index_beside_a_json_lines_log_answers_as_a_replay(
         self, talks: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        code, _, err = run(capsys, "index", str(talks))
-        assert code == 1
-        assert "keeps no checkpoint index" in err
-        assert "'negstate copy LOG NEW.sqlite --index'" in err
-        assert "negstate copy" in run(capsys, "index", "--help")[1]
+        before = talks.read_bytes()
+        days = ["--from", "2025-05-15", "--to", "2025-07-31", "--json"]
+        replayed = [
+            run(capsys, "state", str(talks), "--at", "2025-06-02", "--json")[1],
+            run(capsys, "diff", str(talks), *days)[1],
+        ]
+        code, out, _ = run(capsys, "index", str(talks))
+        assert code == 0
+        assert f"{talks}: checkpoint index kept for 67 records" in out
+        assert talks.read_bytes() == before
+        assert talks.with_name("talks.jsonl.index").exists()
+        with ns.open_log(talks, read_only=True) as log:
+            assert log.saved_state_at("2025-06-02") is not None
+        assert [
+            run(capsys, "state", str(talks), "--at", "2025-06-02", "--json")[1],
+            run(capsys, "diff", str(talks), *days)[1],
+        ] == replayed
+        assert json.loads(replayed[1])["diff"]["changes"]
 
 
 class TestQueries:

@@ -19,13 +19,18 @@ from hypothesis import strategies as st
 import negstate as ns
 from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
+from negstate.stores import jsonl as jsonl_store
+from negstate.stores import side_index
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
 from tests.strategies import days_in_streams, event_streams, revised_streams
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
-BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed")
-"""``sqlite-indexed`` keeps a checkpoint index from the start, so that appends at
-the end go through the saved index instead of a replay."""
+BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed", "jsonl-indexed")
+"""The ``-indexed`` logs keep a checkpoint index from the start (in the database,
+or in ``<log>.index``), so that appends at the end go through the saved index
+instead of a replay."""
+INDEXED_SUFFIXES = (".sqlite", ".jsonl")
+"""Both backends keep a checkpoint index: the saved-index suite runs on each."""
 FIXTURES = Path(__file__).parent / "fixtures"
 
 OpenLog = Callable[..., ns.EventLog]
@@ -69,9 +74,9 @@ def open_any(backend: str, tmp_path: Path) -> Iterator[OpenLog]:
     def open_log(**options: object) -> ns.EventLog:
         if memory is not None:
             return memory
-        suffix = ".jsonl" if backend == "jsonl" else ".sqlite"
+        suffix = ".jsonl" if backend.startswith("jsonl") else ".sqlite"
         log = ns.open_log(tmp_path / f"log{suffix}", **options)  # type: ignore[arg-type]
-        if backend == "sqlite-indexed" and not opened:
+        if backend.endswith("-indexed") and not opened:
             assert log.save_index()
         opened.append(log)
         return log
@@ -85,10 +90,24 @@ def stored_bytes(log: ns.EventLog) -> bytes:
     """What the backend holds: file bytes, or the records' hashes in memory."""
     if log.location == ":memory:":
         return "".join(r.hash for r in log).encode()
-    path = Path(log.location)
+    return repr(index_tables(Path(log.location))).encode()
+
+
+def index_tables(path: Path) -> dict[str, object]:
+    """Every row an SQLite log keeps; a JSON Lines log's bytes and its index's rows."""
     if path.suffix == ".sqlite":
-        return repr(sqlite_tables(path)).encode()
-    return path.read_bytes()
+        return dict(sqlite_tables(path))
+    index = path.with_name(f"{path.name}.index")
+    kept = sqlite_tables(index) if index.exists() else {}
+    return {"log": path.read_bytes(), **kept}
+
+
+def copy_files(path: Path, copy: Path) -> None:
+    """Copy a log's file and the files kept beside it."""
+    for ending in ("", ".head", ".index"):
+        source = path.with_name(path.name + ending)
+        if source.exists():
+            shutil.copy(source, copy.with_name(copy.name + ending))
 
 
 def sqlite_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -618,8 +637,13 @@ class TestReadOnly:
             ns.open_log(tmp_path / "missing.sqlite", read_only=True)
 
 
+@pytest.fixture(params=INDEXED_SUFFIXES)
+def suffix(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 class TestSavedIndex:
-    """An SQLite log keeps its checkpoint index; fresh readers answer from it."""
+    """Either backend keeps a checkpoint index; fresh readers answer from it."""
 
     @settings(
         max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -629,11 +653,11 @@ class TestSavedIndex:
         st.lists(days_in_streams(), min_size=1, max_size=4),
     )
     def test_saved_states_are_replayed_states(
-        self, tmp_path: Path, events: list[ns.Event], days: list[date]
+        self, tmp_path: Path, suffix: str, events: list[ns.Event], days: list[date]
     ) -> None:
         """The state on any day read from the saved index equals a replay, also
         when corrections, retractions and merges revised the events."""
-        path = tmp_path / "saved.sqlite"
+        path = tmp_path / f"saved{suffix}"
         new_log(path, events)
         with ns.open_log(path) as log:
             assert log.save_index()
@@ -653,12 +677,12 @@ class TestSavedIndex:
         st.lists(days_in_streams(), min_size=2, max_size=4),
     )
     def test_saved_diffs_are_replayed_diffs(
-        self, tmp_path: Path, events: list[ns.Event], days: list[date]
+        self, tmp_path: Path, suffix: str, events: list[ns.Event], days: list[date]
     ) -> None:
         """A diff between two states read from the saved index, which looks only at
         what was written between them, equals the diff of a replay, change for
         change, with the same events and sources."""
-        path = tmp_path / "saved.sqlite"
+        path = tmp_path / f"saved{suffix}"
         new_log(path, events)
         with ns.open_log(path) as log:
             assert log.save_index()
@@ -683,11 +707,11 @@ class TestSavedIndex:
         ],
     )
     def test_saved_diffs_see_deadlines_pass_without_an_event(
-        self, tmp_path: Path, first: str, last: str
+        self, tmp_path: Path, suffix: str, first: str, last: str
     ) -> None:
         """A deadline that expires, or a proposed meeting whose window closes, on
         the first day of a diff changes status with no event between the days."""
-        path = tmp_path / "saved.sqlite"
+        path = tmp_path / f"saved{suffix}"
         events = [
             ns.DeadlineSet(
                 id="d",
@@ -722,11 +746,12 @@ class TestSavedIndex:
         )
 
     def test_states_read_inside_reading_keep_their_version(
-        self, tmp_path: Path
+        self, tmp_path: Path, suffix: str
     ) -> None:
         """Another process's late report and new index do not reach states read
-        (and used) inside ``reading()``."""
-        path = tmp_path / "saved.sqlite"
+        (and used) inside ``reading()``: SQLite keeps the reader's version, JSON
+        Lines keeps the writer out."""
+        path = tmp_path / f"saved{suffix}"
         events = [proposal(), answer("r", "RU")]
         with ns.open_log(path) as log:
             log.append_many(events)
@@ -736,17 +761,22 @@ class TestSavedIndex:
             after = log.saved_state_at("2025-03-15")
             assert before is not None
             assert after is not None
-            with ns.open_log(path) as other:
-                other.append(proposal("early", day="2025-02-01"))
-                assert other.save_index()
+            if suffix == ".jsonl":
+                # A JSON Lines reader's shared lock keeps writers out meanwhile.
+                with pytest.raises(ns.LogLockedError):
+                    ns.open_log(path, lock_timeout=0.2)
+            else:
+                with ns.open_log(path) as other:
+                    other.append(proposal("early", day="2025-02-01"))
+                    assert other.save_index()
             assert list(before.proposals) == ["p"]
             assert ns.diff(before, after) == ns.diff(
                 ns.state_at(events, on="2025-03-05"),
                 ns.state_at(events, on="2025-03-15"),
             )
 
-    def test_a_late_report_makes_it_stale(self, tmp_path: Path) -> None:
-        path = tmp_path / "saved.sqlite"
+    def test_a_late_report_makes_it_stale(self, tmp_path: Path, suffix: str) -> None:
+        path = tmp_path / f"saved{suffix}"
         with ns.open_log(path) as log:
             log.append(proposal(day="2025-03-05"))
             log.save_index()
@@ -757,11 +787,11 @@ class TestSavedIndex:
 
     @pytest.mark.parametrize("warm", [False, True])
     def test_appends_at_the_end_keep_it_current(
-        self, tmp_path: Path, warm: bool
+        self, tmp_path: Path, suffix: str, warm: bool
     ) -> None:
         """A fresh process (or one that decoded the log) appends at the end of
         valid time: the batch is checked on the index and the index grows."""
-        path = tmp_path / "saved.sqlite"
+        path = tmp_path / f"saved{suffix}"
         with ns.open_log(path) as log:
             log.append(proposal())
             log.save_index()
@@ -776,20 +806,20 @@ class TestSavedIndex:
                 assert saved is not None
                 assert saved == ns.state_at([proposal(), *batch], on=day)
             assert ns.state_at(log) == ns.state_at([proposal(), *batch])
-        rebuilt = tmp_path / "rebuilt.sqlite"
-        shutil.copy(path, rebuilt)
+        rebuilt = tmp_path / f"rebuilt{suffix}"
+        copy_files(path, rebuilt)
         with ns.open_log(rebuilt) as log:
             assert log.save_index()
-        assert sqlite_tables(path) == sqlite_tables(rebuilt)
+        assert index_tables(path) == index_tables(rebuilt)
 
     def test_a_refused_append_leaves_records_and_index_unchanged(
-        self, tmp_path: Path
+        self, tmp_path: Path, suffix: str
     ) -> None:
-        path = tmp_path / "saved.sqlite"
+        path = tmp_path / f"saved{suffix}"
         with ns.open_log(path) as log:
             log.append(proposal())
             log.save_index()
-        before = sqlite_tables(path)
+        before = index_tables(path)
         with ns.open_log(path) as log:
             with pytest.raises(ns.ImpossibleEventError, match="event 'x'"):
                 log.append(answer("x", "US"))
@@ -797,7 +827,7 @@ class TestSavedIndex:
                 log.append(proposal(day="2025-03-02"))
             assert log.append(proposal()).seq == 1
             assert log.saved_state_at() is not None
-        assert sqlite_tables(path) == before
+        assert index_tables(path) == before
 
     @settings(
         max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -808,9 +838,10 @@ class TestSavedIndex:
         st.lists(st.integers(1, 4), min_size=1, max_size=12),
         st.lists(days_in_streams(), min_size=1, max_size=3),
     )
-    def test_a_grown_index_is_the_index_saved_anew(
+    def test_a_grown_index_is_the_index_saved_anew(  # noqa: PLR0917 - and fixtures
         self,
         tmp_path: Path,
+        suffix: str,
         events: list[ns.Event],
         plan: tuple[int, int],
         sizes: list[int],
@@ -823,8 +854,8 @@ class TestSavedIndex:
         the one a new save writes, and its states are those of a replay; also when
         the indexed log holds corrections, retractions and merges."""
         left, spoiled = plan  # events left to append; the batch to spoil
-        indexed, plain = tmp_path / "indexed.sqlite", tmp_path / "plain.sqlite"
-        rebuilt = tmp_path / "rebuilt.sqlite"
+        indexed, plain = tmp_path / f"indexed{suffix}", tmp_path / f"plain{suffix}"
+        rebuilt = tmp_path / f"rebuilt{suffix}"
         base, pending = revised_prefix(events, left)
         for path in (indexed, plain):
             new_log(path, base)
@@ -850,16 +881,134 @@ class TestSavedIndex:
                 if log.saved_state_at() is None:
                     assert log.save_index()  # stale: save anew, go on
                     continue
-            shutil.copy(indexed, rebuilt)
+            copy_files(indexed, rebuilt)
             with ns.open_log(rebuilt) as log:
                 assert log.save_index()
-            assert sqlite_tables(indexed) == sqlite_tables(rebuilt)
+            assert index_tables(indexed) == index_tables(rebuilt)
 
-    def test_other_backends_keep_none(self, tmp_path: Path) -> None:
-        with ns.open_log(tmp_path / "log.jsonl") as log:
+    def test_a_log_in_memory_keeps_none(self) -> None:
+        log = ns.EventLog()
+        log.append(proposal())
+        assert not log.save_index()
+        assert log.saved_state_at("2025-03-02") is None
+
+
+class TestIndexBesideJsonLines:
+    """A JSON Lines log's index file is a cache: used only while it matches."""
+
+    @staticmethod
+    def lines_scanned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        """Counts of lines each scan of a JSON Lines file framed."""
+        counts: list[int] = []
+        original = jsonl_store._line_starts
+
+        def counting(pieces: list[bytes], count: int, first: int) -> object:
+            counts.append(count)
+            return original(pieces, count, first)
+
+        monkeypatch.setattr(jsonl_store, "_line_starts", counting)
+        return counts
+
+    def test_opening_takes_line_offsets_from_the_index(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An indexed log is not scanned on opening; after a late report only the
+        lines past the index's last record are."""
+        path = tmp_path / "log.jsonl"
+        events = [proposal(), answer("r", "RU"), proposal("q", day="2025-03-20")]
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            assert log.save_index()
+        scanned = self.lines_scanned(monkeypatch)
+        with ns.open_log(path) as log:
+            assert len(log) == 3
+            assert sum(scanned) == 0
+            log.append_many([proposal("early", day="2025-01-01"), answer2("s")])
+            assert log.saved_state_at() is None  # a late report: stale
+        scanned.clear()
+        with ns.open_log(path) as log:
+            assert scanned == [2]  # the two lines past the index
+            assert [r.event.id for r in log] == ["p", "r", "q", "early", "s"]
+            assert log.verify().ok
+
+    @pytest.mark.parametrize("other", ["shorter", "rewritten"])
+    def test_an_index_of_another_version_of_the_log_is_ignored(
+        self, tmp_path: Path, other: str
+    ) -> None:
+        """A log restored to an older version, or written anew, beside an index of
+        another version replays and gives its own records."""
+        path, older = tmp_path / "log.jsonl", tmp_path / "older.jsonl"
+        events = [proposal(), answer("r", "RU"), proposal("q", day="2025-03-20")]
+        kept = events[:2] if other == "shorter" else events
+        with ns.open_log(older) as log:
+            log.append_many(kept)
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            assert log.save_index()
+        index = path.read_bytes(), path.with_name("log.jsonl.index").read_bytes()
+        for ending in ("", ".head"):
+            shutil.copy(
+                older.with_name(older.name + ending), path.with_name(path.name + ending)
+            )
+        assert path.with_name("log.jsonl.index").read_bytes() == index[1]
+        assert other == "shorter" or path.read_bytes() != index[0]
+        with ns.open_log(path) as log:
+            assert len(log) == len(kept)
+            assert log.saved_state_at() is None
+            assert ns.state_at(log) == ns.state_at(kept)
+            assert log.verify().ok
+            log.append(proposal("z", day="2025-04-01"))
+            assert [r.event.id for r in log] == [*(e.id for e in kept), "z"]
+
+    def test_a_failed_index_write_drops_it_and_keeps_the_append(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
             log.append(proposal())
+            assert log.save_index()
+
+        def failing(*_: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(side_index, "write_extension", failing)
+        with ns.open_log(path) as log:
+            with pytest.warns(ns.IndexDroppedWarning, match=r"log\.jsonl\.index: "):
+                record = log.append(answer("r", "RU"))
+            assert record.seq == 2
+            assert log.saved_state_at() is None
+        assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
+        with ns.open_log(path) as log:
+            assert [r.event.id for r in log] == ["p", "r"]
+
+    def test_an_index_placing_an_event_wrongly_is_an_error(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(), answer("r", "RU")])
+            assert log.save_index()
+        index = path.with_name("log.jsonl.index")
+        with contextlib.closing(sqlite3.connect(index)) as db:
+            db.execute("UPDATE negstate_records SET seq = 3 - seq")
+            db.commit()
+        with ns.open_log(path, read_only=True) as log:
+            state = log.saved_state_at()
+            assert state is not None
+            with pytest.raises(
+                ns.LogFormatError, match=r"places event 'p' in record 2.*negstate index"
+            ):
+                state.proposals["p"]
+
+    def test_read_only_opens_create_no_index_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+        with ns.open_log(path, read_only=True) as log:
             assert not log.save_index()
-            assert log.saved_state_at("2025-03-02") is None
+            assert log.saved_state_at() is None
+        assert ns.verify_log(path).ok
+        assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
 
 
 def log_files(folder: Path) -> list[str]:
@@ -1048,14 +1197,21 @@ class TestCopy:
                 log.copy_to(tmp_path / "missing" / "copy.sqlite")
         assert log_files(tmp_path) == ["log.jsonl", "log.jsonl.head"]
 
-    def test_an_index_only_in_sqlite(self, tmp_path: Path) -> None:
+    def test_a_json_lines_copy_keeps_its_index_beside_it(self, tmp_path: Path) -> None:
+        events = [proposal(), answer("r", "RU")]
         with ns.open_log(tmp_path / "log.sqlite") as log:
-            log.append(proposal())
-            with pytest.raises(
-                ns.NegstateError, match=r"copy\.jsonl: a JSON Lines log"
-            ):
-                log.copy_to(tmp_path / "copy.jsonl", save_index=True)
-        assert log_files(tmp_path) == ["log.sqlite"]
+            log.append_many(events)
+            assert log.copy_to(tmp_path / "copy.jsonl", save_index=True) == 2
+        assert log_files(tmp_path) == [
+            "copy.jsonl",
+            "copy.jsonl.head",
+            "copy.jsonl.index",
+            "log.sqlite",
+        ]
+        with ns.open_log(tmp_path / "copy.jsonl", read_only=True) as copy:
+            assert copy.saved_state_at("2025-03-12") == ns.state_at(
+                events, on="2025-03-12"
+            )
 
     def test_a_copy_that_fails_late_leaves_nothing(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

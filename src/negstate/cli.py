@@ -439,9 +439,8 @@ def _cmd_index(args: argparse.Namespace, ctx: Context) -> int:
             raise NegstateError(
                 "this log keeps no checkpoint index",
                 where=log.location,
-                hint="only SQLite logs whose records are all built in keep one; "
-                "'negstate copy LOG NEW.sqlite --index' makes an SQLite copy of a "
-                "JSON Lines log that keeps one",
+                hint="only logs whose records are all built-in event types keep "
+                "one; queries replay this log",
             )
         ctx.print(f"{log.location}: checkpoint index kept for {len(log):,} records")
     return EXIT_OK
@@ -1602,13 +1601,13 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "index",
         _cmd_index,
-        "keep the checkpoint index in an SQLite log for fast queries",
-        "Replay LOG once and keep its checkpoint index in the database, so that "
-        "'negstate state LOG --at DAY' answers without replaying the log.  "
-        "Appends dated after everything indexed keep it current; after a late "
-        "report or a revision it is not used until you run this again.  JSON "
-        "Lines logs keep no index: 'negstate copy LOG NEW.sqlite --index' makes "
-        "an SQLite copy that does.",
+        "keep a log's checkpoint index for fast queries",
+        "Replay LOG once and keep its checkpoint index, so that 'negstate state' "
+        "and 'negstate diff' answer without replaying the log.  An SQLite log "
+        "keeps it in its database; a JSON Lines log keeps it in LOG.index beside "
+        "it, a cache that need not be committed with the log.  Appends dated "
+        "after everything indexed keep it current; after a late report or a "
+        "revision it is not used until you run this again.",
     )
     _add_log(index)
     copy = _command(
@@ -1620,7 +1619,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sequence numbers, recording times and hashes: the copy verifies and "
         "answers every question as LOG does.  NEW_LOG's suffix picks its backend, "
         "so this turns a JSON Lines log into an SQLite one and back.  With --index "
-        "an SQLite copy also keeps its checkpoint index, for fast queries.  NEW_LOG "
+        "the copy also keeps its checkpoint index, for fast queries.  NEW_LOG "
         "must not exist; a copy that fails leaves nothing there.\n\n"
         "  negstate copy talks.jsonl talks.sqlite --index",
     )
@@ -1629,7 +1628,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument(
         "--index",
         action="store_true",
-        help="keep the checkpoint index in the copy (SQLite only)",
+        help="keep the checkpoint index with the copy",
     )
     _build_queries(commands)
     _build_exchange(commands)

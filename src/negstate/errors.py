@@ -14,6 +14,7 @@ __all__ = [
     "FoldError",
     "FuzzyDateError",
     "ImpossibleEventError",
+    "IndexDroppedWarning",
     "IntegrityError",
     "InvalidEventError",
     "LogFormatError",
@@ -139,6 +140,13 @@ class NegstateWarning(UserWarning):
 
 class TornTailWarning(NegstateWarning):
     """A log's last write was cut short; its unacknowledged bytes were moved aside."""
+
+
+class IndexDroppedWarning(NegstateWarning):
+    """A checkpoint index kept beside a log could not be written and was removed.
+
+    The log is unchanged; queries replay it until ``negstate index`` keeps a new one.
+    """
 
 
 class LogLockedError(NegstateError):

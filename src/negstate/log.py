@@ -682,7 +682,11 @@ class EventLog:
         if extension is None:
             return None
         rows = self._write(new)
-        extend(extension, (rows[-1].seq, rows[-1].hash))
+        extend(
+            extension,
+            (rows[-1].seq, rows[-1].hash),
+            [(event.id, row.seq) for event, row in zip(new, rows, strict=True)],
+        )
         return new, rows, known
 
     def _check_folds(self, fresh: list[Event]) -> Timeline:
@@ -759,13 +763,15 @@ class EventLog:
     # -- the saved checkpoint index ------------------------------------------------
 
     def save_index(self) -> bool:
-        """Keep the checkpoint index in the log's file (SQLite logs only).
+        """Keep the checkpoint index, for queries that need no replay.
 
-        A fresh process can then answer :meth:`saved_state_at` without replaying the
-        log.  Appends of built-in events that sort after everything indexed keep
-        the index current (and are checked on it without a replay); a late report
-        or a revision makes it stale until it is saved again.  Returns whether the
-        index was kept (False for other backends, and for logs whose states hold
+        An SQLite log keeps it in its database, a JSON Lines log in ``<log>.index``
+        beside it (a cache, used only while it matches the log).  A fresh process
+        can then answer :meth:`saved_state_at` without replaying the log.  Appends
+        of built-in events that sort after everything indexed keep the index
+        current (and are checked on it without a replay); a late report or a
+        revision makes it stale until it is saved again.  Returns whether the index
+        was kept (False for logs kept in memory, and for logs whose states hold
         records of user-defined reducers).
         """
         if self._read_only or not hasattr(self._storage, "save_index"):
@@ -793,6 +799,7 @@ class EventLog:
             self._head(),
             self._revised_texts(timeline),
             timeline.revised_by,
+            record_ids=[event.id for event in self._all()],
         )
         return kept
 
@@ -805,8 +812,8 @@ class EventLog:
         and hashes, so the copy verifies, ends at the same head and answers every
         question (``known_at`` included) as this log does.  The suffix of
         ``destination`` picks its backend: this turns a JSON Lines log into an
-        SQLite one, which can keep a checkpoint index, and back.  With
-        ``save_index`` the copy also keeps its index (SQLite only).
+        SQLite one and back.  With ``save_index`` the copy also keeps its
+        checkpoint index.
 
         Every record's hash and the chain are checked before the copy is written.
         The copy is written under a temporary name and takes ``destination``'s name
@@ -834,12 +841,6 @@ class EventLog:
                     where=str(target),
                     hint="remove it if its log was deleted, or choose a new path",
                 )
-        if save_index and target.suffix.lower() not in SQLITE_SUFFIXES:
-            raise NegstateError(
-                "a JSON Lines log keeps no checkpoint index",
-                where=str(target),
-                hint="copy to a .sqlite path to keep one, or copy without the index",
-            )
         temporary = target.with_name(
             f".{target.stem}.{secrets.token_hex(8)}.copy{target.suffix}"
         )
@@ -939,12 +940,21 @@ class EventLog:
                 where=self.location,
                 hint="save the index again with negstate index",
             )
+        event: Event | None = None
         if stored.schema_version == SCHEMA_VERSION:
             # read() checked the record's hash: the fast decoder may trust it.
             with contextlib.suppress(Exception):
-                event: Event = self._fast.decode(json.loads(stored.event_text()))
-                return event
-        return self._decode(stored).event
+                event = self._fast.decode(json.loads(stored.event_text()))
+        if event is None:
+            event = self._decode(stored).event
+        if event.id != event_id:
+            raise LogFormatError(
+                f"the saved index places event {event_id!r} in record {stored.seq}, "
+                f"which holds {event.id!r}",
+                where=self.location,
+                hint="save the index again with negstate index",
+            )
+        return event
 
     def sync(self) -> None:
         """Make every appended record durable (for logs opened with ``fsync=False``)."""
@@ -1037,9 +1047,13 @@ def _claim(temporary: Path, target: Path) -> None:
             where=str(target),
             hint="copy to a folder on a file system with hard links",
         ) from exc
-    head = JsonLinesStorage.head_path_of(temporary)
-    if head.exists():
-        head.replace(JsonLinesStorage.head_path_of(target))
+    for kept, destination in zip(
+        JsonLinesStorage.kept_files(temporary),
+        JsonLinesStorage.kept_files(target),
+        strict=True,
+    ):
+        if kept.exists():
+            kept.replace(destination)
     sync_folder(target.parent)
 
 

@@ -17,6 +17,9 @@ A hash chain cannot tell a log whose last lines were deleted from a shorter log,
 after every append the last record's number and hash go to ``<log>.head``.  Verify
 reports a log shorter than its head; keep the head file next to the log (commit it
 with the log).
+
+The log may also keep its checkpoint index in ``<log>.index`` (see
+:mod:`negstate.stores.side_index`), a cache that need not be committed.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ import os
 import time
 import warnings
 from array import array
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from itertools import accumulate, islice
 from pathlib import Path
 from typing import Final
@@ -42,6 +45,7 @@ from negstate.errors import (
     TornTailWarning,
 )
 from negstate.events import Event
+from negstate.index import ReplayIndex
 from negstate.records import (
     BulkRecords,
     StoredRecord,
@@ -50,6 +54,10 @@ from negstate.records import (
     split_line,
     stored_line,
 )
+from negstate.registry import EventRegistry
+from negstate.state import NegotiationState
+from negstate.stores.checkpoints import IndexExtension, SavedOrder
+from negstate.stores.side_index import SideIndex
 
 __all__ = ["HEADER", "JsonLinesStorage", "sync_folder"]
 
@@ -78,12 +86,15 @@ class JsonLinesStorage:
         self._offsets = array("q")
         self._end = len(HEADER)
         self._held: int | None = None
+        self._side = SideIndex(self._path, read_only=not repair, fsync=fsync)
         self._fd = self._open()
         try:
             with self._locked(fcntl.LOCK_EX if repair else fcntl.LOCK_SH):
                 self._check_header()
+                self._resume_from_index()
                 self._scan(repair=repair)
         except BaseException:
+            self._side.close()
             os.close(self._fd)
             raise
 
@@ -110,8 +121,9 @@ class JsonLinesStorage:
                 where=str(self._path),
                 hint="create the folder first",
             )
-        # A head file without its log belongs to a deleted log, not to this one.
-        self.head_path.unlink(missing_ok=True)
+        # A head or index file without its log belongs to a deleted log, not to this.
+        for side in self.side_files(self._path):
+            side.unlink(missing_ok=True)
         temporary = directory / f".{self._path.name}.{os.getpid()}.new"
         with temporary.open("wb") as handle:
             handle.write(HEADER)
@@ -177,6 +189,32 @@ class JsonLinesStorage:
                 where=f"{self._path}:1",
                 hint="open a file written by negstate, or a new path to start a log",
             )
+
+    def _resume_from_index(self) -> None:
+        """Take the line offsets from the index file, if its last record is here.
+
+        The stamped record must be whole and where the index says, with the hash
+        it says: the chain then fixes every record before it, and reading them
+        checks their hashes and links anyway.  Anything else scans the file.
+        """
+        stamp = self._side.line_stamp()
+        if stamp is None:
+            return
+        seq, digest, end, offsets = stamp
+        start = offsets[-1]
+        if offsets[0] != len(HEADER) or not start < end <= os.fstat(self._fd).st_size:
+            return
+        line = os.pread(self._fd, end - start, start)
+        if not line.endswith(b"\n"):
+            return
+        try:
+            record = parse_line(
+                line[:-1].decode("utf-8"), where=str(self._path), line=seq + 1
+            )
+        except (UnicodeDecodeError, NegstateError):
+            return
+        if record.seq == seq and record.hash == digest and not record.batch_left:
+            self._offsets, self._end = offsets, end
 
     def _scan(self, *, repair: bool) -> None:
         """Index whole records after the known end; move a torn tail aside if asked.
@@ -292,9 +330,14 @@ class JsonLinesStorage:
 
     @staticmethod
     def side_files(path: Path) -> tuple[Path, ...]:
-        """The files kept beside the log at ``path``: the head and its next version."""
+        """The files kept beside the log at ``path``: its head and index files."""
         head = JsonLinesStorage.head_path_of(path)
-        return head, head.with_name(f".{head.name}.new")
+        return head, head.with_name(f".{head.name}.new"), *SideIndex.side_files(path)
+
+    @staticmethod
+    def kept_files(path: Path) -> tuple[Path, ...]:
+        """The files that belong with the log at ``path`` when it is renamed."""
+        return JsonLinesStorage.head_path_of(path), SideIndex.path_of(path)
 
     def _write_head(self, record: StoredRecord) -> None:
         """Replace the head file; it may lag after a crash, never run ahead."""
@@ -383,9 +426,73 @@ class JsonLinesStorage:
         os.fsync(self._fd)
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file and its index file."""
+        self._side.close()
         with contextlib.suppress(OSError):
             os.close(self._fd)
+
+    # -- the checkpoint index, kept in <log>.index ------------------------------------
+
+    def save_index(
+        self,
+        index: ReplayIndex,
+        order: SavedOrder,
+        head: tuple[int, str],
+        revised: Mapping[str, str],
+        revised_by: Mapping[str, Sequence[str]],
+        *,
+        record_ids: Sequence[str],
+    ) -> bool:
+        """Keep the checkpoint index in ``<log>.index`` (under the write lock)."""
+        return self._side.save(
+            index,
+            order,
+            head,
+            revised=revised,
+            revised_by=revised_by,
+            record_ids=record_ids,
+            offsets=self._offsets,
+            end=self._end,
+        )
+
+    def index_is_current(self, head: tuple[int, str]) -> bool:
+        """Whether the index file matches ``head`` (appends can then grow it)."""
+        return self._side.is_current(head)
+
+    def plan_index_extension(
+        self,
+        head: tuple[int, str],
+        events: Sequence[Event],
+        decode: Callable[[str, str | None], Event],
+        registry: EventRegistry,
+    ) -> IndexExtension | None:
+        """Fold ``events`` onto the kept index, if it matches ``head``."""
+        return self._side.plan(head, events, decode, registry)
+
+    def write_index_extension(
+        self,
+        extension: IndexExtension,
+        head: tuple[int, str],
+        records: Sequence[tuple[str, int]],
+    ) -> None:
+        """Add a planned extension to the index file, after the lines are written."""
+        self._side.extend(extension, head, records, self._offsets, self._end)
+
+    def index_state(
+        self,
+        head: tuple[int, str],
+        day: date | None,
+        decode: Callable[[str, str | None], Event],
+    ) -> NegotiationState | None:
+        """The state on ``day`` from the index file, if it matches ``head``."""
+        return self._side.state_at(head, day, decode)
+
+    def record_of(self, event_id: str) -> StoredRecord | None:
+        """The record of ``event_id`` as the index file places it, checked."""
+        seq = self._side.seq_of(event_id)
+        if seq is None or seq > len(self._offsets):
+            return None
+        return next(self.read(seq, seq + 1), None)
 
 
 def _split_lines(content: bytes) -> list[bytes]:

@@ -325,6 +325,8 @@ class SqliteStorage:
         head: tuple[int, str],
         revised: Mapping[str, str],
         revised_by: Mapping[str, Sequence[str]],
+        *,
+        record_ids: Sequence[str],  # noqa: ARG002 - the records table has them
     ) -> bool:
         """Keep the checkpoint index in the database (see ``checkpoints``)."""
         with self._transaction("BEGIN IMMEDIATE"):
@@ -347,7 +349,10 @@ class SqliteStorage:
         return plan_extension(self._db, head, events, decode, registry)
 
     def write_index_extension(
-        self, extension: IndexExtension, head: tuple[int, str]
+        self,
+        extension: IndexExtension,
+        head: tuple[int, str],
+        records: Sequence[tuple[str, int]],  # noqa: ARG002 - the records table has them
     ) -> None:
         """Add a planned extension to the kept index, inside the write transaction."""
         write_extension(self._db, extension, head)
