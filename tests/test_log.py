@@ -559,10 +559,11 @@ class TestConcurrency:
             assert log.verify().ok
 
 
-def test_concurrent_writers_on_an_indexed_log(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", INDEXED_SUFFIXES)
+def test_concurrent_writers_on_an_indexed_log(tmp_path: Path, suffix: str) -> None:
     """Writers that append through a saved index (until a late report makes it
     stale) lose nothing either, and an index left current is whole."""
-    path = tmp_path / "indexed.sqlite"
+    path = tmp_path / f"indexed{suffix}"
     with ns.open_log(path) as log:
         assert log.save_index()
     seqs = concurrent_trial(path, processes=3, appends=150)
