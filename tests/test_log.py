@@ -294,6 +294,21 @@ class TestPersistence:
         with ns.open_log(path) as log:
             assert tuple(log) == written
 
+    def test_an_event_another_writer_appended_is_not_written_again(
+        self, path: Path
+    ) -> None:
+        """A log that looked ids up before another writer appended still finds the
+        other writer's events: appending one again is a no-op, not a new record."""
+        with ns.open_log(path) as first, ns.open_log(path) as second:
+            first.append(proposal())
+            assert first.get("p") is not None  # builds the lookup by id
+            second.append(answer("r", "RU"))
+            again = first.append(answer("r", "RU"))
+            assert again.seq == 2
+            assert first.append_many([answer("r", "RU"), answer("u", "UA")])[1].seq == 3
+        with ns.open_log(path) as log:
+            assert [r.event.id for r in log] == ["p", "r", "u"]
+
     def test_a_second_writer_is_seen_and_detected(self, path: Path) -> None:
         with ns.open_log(path) as first, ns.open_log(path) as second:
             first.append(proposal())

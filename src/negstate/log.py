@@ -345,6 +345,7 @@ class EventLog:
         recorded = self._recorded
         assert events is not None  # noqa: S101 - called once loading started
         assert recorded is not None  # noqa: S101 - called once loading started
+        first = len(events)
         with paused_gc():
             try:
                 raws: list[Any] = json.loads(b"[" + b",".join(bulk.events) + b"]")
@@ -368,6 +369,9 @@ class EventLog:
                     moment = moments[when] = datetime.fromisoformat(when)
                 events.append(event)
                 recorded.append(moment)
+        if self._ids is not None:
+            # Records other writers appended: ids known once must stay known.
+            self._ids.update((events[n].id, n) for n in range(first, len(events)))
         return bulk.last_hash
 
     def _positions(self) -> dict[str, int]:
