@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import threading
 import warnings
+from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -883,7 +884,9 @@ class TestSavedIndex:
                 break
             if number == spoiled and base:
                 # Another event under an id the log holds: refused either way.
-                batch = [*batch, attrs.evolve(batch[-1], id=base[0].id)]
+                # (Unless under that id it would refer to itself: no such event.)
+                with contextlib.suppress(ns.InvalidEventError):
+                    batch = [*batch, attrs.evolve(batch[-1], id=base[0].id)]
             assert appended(indexed, batch) == appended(plain, batch)
             with ns.open_log(indexed) as log:
                 recorded = [record.event for record in log]
@@ -1011,10 +1014,103 @@ class TestIndexBesideJsonLines:
         with ns.open_log(path, read_only=True) as log:
             state = log.saved_state_at()
             assert state is not None
-            with pytest.raises(
-                ns.LogFormatError, match=r"places event 'p' in record 2.*negstate index"
+            with (
+                pytest.warns(ns.IndexDroppedWarning),
+                pytest.raises(
+                    ns.IndexUnreadableError,
+                    match=r"places event 'p' in record 2.*negstate index",
+                ),
             ):
                 state.proposals["p"]
+            assert log.saved_state_at() is None  # not used again
+        assert index.exists()  # a read-only log changes no file
+        with ns.open_log(path) as log, pytest.warns(ns.IndexDroppedWarning):
+            assert log.append(proposal()).seq == 1  # checked on a replay instead
+        assert not index.exists()
+
+    def test_a_damaged_index_is_dropped_and_the_log_replayed(
+        self, tmp_path: Path
+    ) -> None:
+        """A page of the index file overwritten: the append falls back to a replay,
+        the file is removed with a warning, and the index can be saved again."""
+        path = tmp_path / "log.jsonl"
+        index = path.with_name("log.jsonl.index")
+        events = [
+            proposal(f"p{n}", day=f"2025-03-{1 + n % 28:02d}") for n in range(300)
+        ]
+        with ns.open_log(path) as log:
+            log.append_many(events)
+            assert log.save_index()
+        with contextlib.closing(sqlite3.connect(index)) as db:
+            size = db.execute("PRAGMA page_size").fetchone()[0]
+            root = db.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'negstate_records'"
+            ).fetchone()[0]
+        damaged = bytearray(index.read_bytes())
+        damaged[(root - 1) * size : root * size] = b"\xff" * size
+        index.write_bytes(bytes(damaged))
+        later = proposal("later", day="2025-04-01")
+        with ns.open_log(path) as log:
+            with pytest.warns(ns.IndexDroppedWarning, match="could not be read"):
+                assert log.append(later).seq == 301
+            assert not index.exists()
+            assert log.saved_state_at() is None
+            assert ns.state_at(log) == ns.state_at([*events, later])
+            assert log.save_index()
+            assert log.saved_state_at() == ns.state_at([*events, later])
+
+    @pytest.mark.parametrize("content", [b"SQLite format 3\x00 cut", bytes(4096)])
+    def test_a_broken_index_file_is_replaced_on_saving(
+        self, tmp_path: Path, content: bytes
+    ) -> None:
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+        path.with_name("log.jsonl.index").write_bytes(content)
+        with ns.open_log(path) as log:
+            assert log.saved_state_at() is None
+            assert log.save_index()
+            assert log.saved_state_at() == ns.state_at([proposal()])
+
+    def test_another_file_at_the_index_path_is_never_removed(
+        self, tmp_path: Path
+    ) -> None:
+        """A JSON Lines log named like another log's index file is left alone, and
+        saving that other log's index names it."""
+        other = tmp_path / "notes.index"
+        with ns.open_log(other) as log:
+            log.append(proposal())
+        kept = other.read_bytes()
+        with ns.open_log(tmp_path / "notes") as log:  # created beside it
+            log.append(proposal("q"))
+            with pytest.raises(
+                ns.NegstateError, match=r"notes\.index: a file that is not a negstate"
+            ):
+                log.save_index()
+            assert log.saved_state_at() is None
+        assert other.read_bytes() == kept
+
+    def test_a_misplaced_line_is_an_integrity_error(self, tmp_path: Path) -> None:
+        """Line offsets the index got wrong are caught when the line is read."""
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append_many([proposal(f"p{n}") for n in range(6)])
+            assert log.save_index()
+        with contextlib.closing(
+            sqlite3.connect(path.with_name("log.jsonl.index"))
+        ) as db:
+            offsets = array(
+                "q", db.execute("SELECT offsets FROM negstate_lines").fetchone()[0]
+            )
+            offsets[3] = offsets[2]
+            db.execute("UPDATE negstate_lines SET offsets = ?", (offsets.tobytes(),))
+            db.commit()
+        with ns.open_log(path, read_only=True) as log:
+            assert len(log) == 6
+            with pytest.raises(
+                ns.IntegrityError, match=r"log\.jsonl:5: the line holds record 3"
+            ):
+                list(log.records(4, 5))
 
     def test_read_only_opens_create_no_index_file(self, tmp_path: Path) -> None:
         path = tmp_path / "log.jsonl"

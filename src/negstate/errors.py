@@ -15,6 +15,7 @@ __all__ = [
     "FuzzyDateError",
     "ImpossibleEventError",
     "IndexDroppedWarning",
+    "IndexUnreadableError",
     "IntegrityError",
     "InvalidEventError",
     "LogFormatError",
@@ -126,6 +127,13 @@ class LogFormatError(NegstateError):
     """A stored record that cannot be read: bad JSON, unknown type, wrong fields."""
 
 
+class IndexUnreadableError(LogFormatError):
+    """The checkpoint index kept beside a log could not be read and was removed.
+
+    The log itself is unchanged; reading again replays it.
+    """
+
+
 class IntegrityError(NegstateError):
     """A log whose hash chain is broken: a record altered, missing or out of order."""
 
@@ -143,9 +151,10 @@ class TornTailWarning(NegstateWarning):
 
 
 class IndexDroppedWarning(NegstateWarning):
-    """A checkpoint index kept beside a log could not be written and was removed.
+    """A checkpoint index kept beside a log could not be written or read.
 
-    The log is unchanged; queries replay it until ``negstate index`` keeps a new one.
+    It was removed (a read-only log only stops using it).  The log is unchanged;
+    queries replay it until ``negstate index`` keeps a new one.
     """
 
 

@@ -30,6 +30,7 @@ from negstate._gc import paused_gc
 from negstate.errors import (
     ConcurrencyError,
     DuplicateEventError,
+    IndexUnreadableError,
     IntegrityError,
     LogFormatError,
     NegstateError,
@@ -673,16 +674,19 @@ class EventLog:
             or not current(self._head())
         ):
             return None
-        new, known = self._split_by_records(batch, record_of)
-        if not new:
-            return [], [], known
-        if any(
-            type(event) in self._registry.revisers
-            or self._registry.kind_of(type(event)) is None
-            for event in new
-        ):
-            return None  # the replay applies revisions and names unknown types
-        extension = plan(self._head(), new, self._event_by_id, self._registry)
+        try:
+            new, known = self._split_by_records(batch, record_of)
+            if not new:
+                return [], [], known
+            if any(
+                type(event) in self._registry.revisers
+                or self._registry.kind_of(type(event)) is None
+                for event in new
+            ):
+                return None  # the replay applies revisions and names unknown types
+            extension = plan(self._head(), new, self._event_by_id, self._registry)
+        except IndexUnreadableError:
+            return None  # the index is gone; the replay checks the batch
         if extension is None:
             return None
         rows = self._write(new)

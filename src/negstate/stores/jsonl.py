@@ -86,6 +86,8 @@ class JsonLinesStorage:
         self._offsets = array("q")
         self._end = len(HEADER)
         self._held: int | None = None
+        # Records up to this one were placed by the index file, not by a scan.
+        self._placed_by_index = 0
         self._side = SideIndex(self._path, read_only=not repair, fsync=fsync)
         self._fd = self._open()
         try:
@@ -122,8 +124,8 @@ class JsonLinesStorage:
                 hint="create the folder first",
             )
         # A head or index file without its log belongs to a deleted log, not to this.
-        for side in self.side_files(self._path):
-            side.unlink(missing_ok=True)
+        self.head_path.unlink(missing_ok=True)
+        self._side.remove()
         temporary = directory / f".{self._path.name}.{os.getpid()}.new"
         with temporary.open("wb") as handle:
             handle.write(HEADER)
@@ -215,6 +217,7 @@ class JsonLinesStorage:
             return
         if record.seq == seq and record.hash == digest and not record.batch_left:
             self._offsets, self._end = offsets, end
+            self._placed_by_index = seq
 
     def _scan(self, *, repair: bool) -> None:
         """Index whole records after the known end; move a torn tail aside if asked.
@@ -316,7 +319,15 @@ class JsonLinesStorage:
                     where=where,
                     hint="restore the log from a backup or git",
                 ) from exc
-            yield parse_line(text, where=where, line=seq + 1)
+            record = parse_line(text, where=where, line=seq + 1)
+            if record.seq != seq and seq <= self._placed_by_index:
+                raise IntegrityError(
+                    f"the line holds record {record.seq} where record {seq} belongs",
+                    where=where,
+                    hint="run 'negstate verify'; if the log verifies, delete "
+                    f"{self._side.path.name}, which placed the line",
+                )
+            yield record
 
     @property
     def head_path(self) -> Path:
@@ -422,8 +433,9 @@ class JsonLinesStorage:
         return None
 
     def sync(self) -> None:
-        """Fsync the file."""
+        """Fsync the file and its index file."""
         os.fsync(self._fd)
+        self._side.sync()
 
     def close(self) -> None:
         """Close the file and its index file."""
@@ -488,11 +500,18 @@ class JsonLinesStorage:
         return self._side.state_at(head, day, decode)
 
     def record_of(self, event_id: str) -> StoredRecord | None:
-        """The record of ``event_id`` as the index file places it, checked."""
+        """The record of ``event_id`` as the index file places it, checked.
+
+        Raises IndexUnreadableError (and drops the file) if the file cannot be
+        read or places the id in a record of another event.
+        """
         seq = self._side.seq_of(event_id)
         if seq is None or seq > len(self._offsets):
             return None
-        return next(self.read(seq, seq + 1), None)
+        record = next(self.read(seq, seq + 1))
+        if json.loads(record.event_text()).get("id") != event_id:
+            raise self._side.misplaced(event_id, seq)
+        return record
 
 
 def _split_lines(content: bytes) -> list[bytes]:

@@ -13,11 +13,15 @@ file says.  Saves and appends change it only under the log's write lock, after
 the log's own lines are written: a crash in between leaves it stale, never
 wrong.  Any SQLite error while writing it removes it, with an
 :class:`~negstate.errors.IndexDroppedWarning`: the append itself has succeeded.
+An error while reading it (a damaged file) removes it too: queries and appends
+then replay the log.  A file at that name that is not an SQLite database is
+never removed; saving an index then names it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import warnings
 from array import array
@@ -26,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Final, TypeAlias
 
-from negstate.errors import IndexDroppedWarning, NegstateError
+from negstate.errors import IndexDroppedWarning, IndexUnreadableError, NegstateError
 from negstate.events import Event
 from negstate.index import ReplayIndex
 from negstate.registry import EventRegistry
@@ -49,6 +53,8 @@ LINES_FORMAT: Final = "1"
 
 _CHUNK: Final = 4096
 """Line offsets are kept in blobs of this many, so an append rewrites one or two."""
+
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
 
 _SCHEMA: Final = (
     (
@@ -75,6 +81,7 @@ class SideIndex:
         self._fsync = fsync
         self._db: sqlite3.Connection | None = None
         self._saved: SavedIndex | None = None
+        self._dropped = False
 
     @staticmethod
     def path_of(log: Path) -> Path:
@@ -88,36 +95,72 @@ class SideIndex:
         return index, index.with_name(f"{index.name}-journal")
 
     def _connection(self, *, create: bool = False) -> sqlite3.Connection | None:
-        """The open file, or None when there is none (and ``create`` is off)."""
+        """The open file, or None when there is none (and ``create`` is off).
+
+        Creating replaces a damaged index file, and refuses to touch another file.
+        """
         if self._db is not None:
             return self._db
-        if not create and not self.path.exists():
+        if (self._dropped and self._read_only) or (
+            not create and not self.path.exists()
+        ):
             return None
-        mode = "ro" if self._read_only else ("rwc" if create else "rw")
-        try:
-            db = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode={mode}",
-                uri=True,
-                timeout=30.0,
-                isolation_level=None,
-                check_same_thread=False,
+        if create and not self._is_ours():
+            raise NegstateError(
+                "a file that is not a negstate checkpoint index is in the way",
+                where=str(self.path),
+                hint="move it away, then save the index again",
             )
+        try:
+            self._db = self._connect(create=create)
         except sqlite3.Error as exc:
-            if create:
+            if not create:
+                return None
+            try:  # a damaged index file: start a new one
+                self.remove()
+                self._db = self._connect(create=True)
+            except (OSError, sqlite3.Error):
                 raise NegstateError(
                     f"cannot create the checkpoint index file ({exc})",
                     where=str(self.path),
                     hint="check that the log's folder is writable",
                 ) from exc
-            return None
+        return self._db
+
+    def _connect(self, *, create: bool) -> sqlite3.Connection:
+        mode = "ro" if self._read_only else ("rwc" if create else "rw")
+        db = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode={mode}",
+            uri=True,
+            timeout=30.0,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         try:
             if not self._read_only:
                 db.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'OFF'}")
-        except sqlite3.Error:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
             db.close()
-            return None
-        self._db = db
+            raise
         return db
+
+    def remove(self) -> None:
+        """Remove the file and its journal, if the file is an index."""
+        if self._is_ours():
+            for name in self._files:
+                name.unlink(missing_ok=True)
+
+    def _is_ours(self) -> bool:
+        """Whether the file is missing, empty, zeroed or an SQLite database."""
+        try:
+            with self.path.open("rb") as handle:
+                start = handle.read(len(_SQLITE_HEADER))
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return start == _SQLITE_HEADER or not start.strip(b"\x00")
 
     def close(self) -> None:
         """Close the file if it is open."""
@@ -163,10 +206,11 @@ class SideIndex:
 
     def _write(
         self, write: Callable[[sqlite3.Connection], bool], *, create: bool
-    ) -> bool:
+    ) -> bool | None:
         """Run ``write`` in one transaction, kept if it returns True.
 
-        An SQLite error drops the file with a warning: the log is written already.
+        An SQLite error drops the file with a warning (the log is written already)
+        and returns None.
         """
         db = self._connection(create=create)
         if db is None:
@@ -181,25 +225,51 @@ class SideIndex:
             db.execute("COMMIT" if done else "ROLLBACK")
         except sqlite3.Error as exc:
             self.drop(f"it could not be written ({exc})")
-            return False
+            return None
         finally:
             self._saved = None
         return done
 
+    def misplaced(self, event_id: str, seq: int) -> IndexUnreadableError:
+        """Drop a file that places ``event_id`` in another event's record."""
+        return self._unreadable(
+            f"it places event {event_id!r} in record {seq}, which holds another"
+        )
+
+    def _unreadable(self, problem: sqlite3.Error | str) -> IndexUnreadableError:
+        """Drop a file that fails to read; the error for a caller that must know."""
+        why = (
+            problem if isinstance(problem, str) else f"it could not be read ({problem})"
+        )
+        self.drop(why)
+        return IndexUnreadableError(
+            f"{self._dropped_how} the checkpoint index kept beside the log, as {why}",
+            where=str(self.path),
+            hint="read again: the log is replayed until 'negstate index' saves one",
+        )
+
     def drop(self, why: str) -> None:
-        """Remove the file: queries replay the log until the index is saved again."""
+        """Remove the file: queries replay the log until the index is saved again.
+
+        A read-only log changes no file: it only stops using this one.
+        """
         self.close()
-        for name in self._files:
+        self._dropped = True
+        if not self._read_only:
             with contextlib.suppress(OSError):
-                name.unlink(missing_ok=True)
+                self.remove()
         warnings.warn(
             IndexDroppedWarning(
-                f"{self.path}: removed the checkpoint index kept beside the log, as "
-                f"{why}; the log itself is unchanged. Run 'negstate index' on the "
-                "log to keep a new one"
+                f"{self.path}: {self._dropped_how} the checkpoint index kept beside "
+                f"the log, as {why}; the log itself is unchanged. Run 'negstate "
+                "index' on the log to keep a new one"
             ),
             stacklevel=6,
         )
+
+    @property
+    def _dropped_how(self) -> str:
+        return "stopped using" if self._read_only else "removed"
 
     def save(
         self,
@@ -213,7 +283,10 @@ class SideIndex:
         offsets: array[int],
         end: int,
     ) -> bool:
-        """Write the whole index for ``head``; False if it cannot keep these states."""
+        """Write the whole index for ``head``; False if it cannot keep these states.
+
+        A damaged file is replaced; an SQLite error on a new file raises.
+        """
 
         def write(db: sqlite3.Connection) -> bool:
             if not save_index(
@@ -232,7 +305,20 @@ class SideIndex:
             _stamp_lines(db, end)
             return True
 
-        return self._write(write, create=True)
+        existed = self.path.exists()
+        kept = self._write(write, create=True)
+        if kept is None:  # the file was damaged and is gone: write a new one
+            kept = self._write(write, create=True)
+            if kept is None:
+                raise NegstateError(
+                    "cannot write the checkpoint index file",
+                    where=str(self.path),
+                    hint="check the disk and the folder's permissions, then retry",
+                )
+        if not kept and not existed:
+            self.close()
+            self.remove()
+        return kept
 
     def extend(
         self,
@@ -277,7 +363,10 @@ class SideIndex:
         db = self._connection()
         if db is None or not self.is_current(head):
             return None
-        return plan_extension(db, head, events, decode, registry)
+        try:
+            return plan_extension(db, head, events, decode, registry)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from exc
 
     def state_at(
         self,
@@ -290,18 +379,34 @@ class SideIndex:
         if db is None or not self.is_current(head):
             self._saved = None
             return None
-        self._saved = open_saved_index(db, head, decode, self._saved)
-        return None if self._saved is None else self._saved.state_at(day)
+        try:
+            self._saved = open_saved_index(db, head, decode, self._saved)
+            return None if self._saved is None else self._saved.state_at(day)
+        except sqlite3.Error as exc:
+            self.drop(f"it could not be read ({exc})")
+            return None
 
     def seq_of(self, event_id: str) -> int | None:
         """The number of the record holding ``event_id``, as the file knows it."""
         db = self._connection()
         if db is None:
             return None
-        row = db.execute(
-            "SELECT seq FROM negstate_records WHERE event_id = ?", (event_id,)
-        ).fetchone()
+        try:
+            row = db.execute(
+                "SELECT seq FROM negstate_records WHERE event_id = ?", (event_id,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from exc
         return None if row is None else int(row[0])
+
+    def sync(self) -> None:
+        """Fsync the file, if there is one."""
+        with contextlib.suppress(FileNotFoundError):
+            handle = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(handle)
+            finally:
+                os.close(handle)
 
 
 def _has_lines(db: sqlite3.Connection) -> bool:
