@@ -1000,6 +1000,28 @@ class TestIndexBesideJsonLines:
         with ns.open_log(path) as log:
             assert [r.event.id for r in log] == ["p", "r"]
 
+    def test_a_dropped_index_warned_as_an_error_still_counts_the_append(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Under ``-W error`` the warning is raised once the records are counted."""
+        path = tmp_path / "log.jsonl"
+        with ns.open_log(path) as log:
+            log.append(proposal())
+            assert log.save_index()
+
+        def failing(*_: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(side_index, "write_extension", failing)
+        with ns.open_log(path) as log:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with pytest.raises(ns.IndexDroppedWarning):
+                    log.append(answer("r", "RU"))
+            assert len(log) == 2
+            assert log.get("r") is not None
+            assert log.append(answer("u", "UA")).seq == 3
+
     def test_an_index_placing_an_event_wrongly_is_an_error(
         self, tmp_path: Path
     ) -> None:

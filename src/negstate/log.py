@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -572,10 +573,14 @@ class EventLog:
                 stored = self._write(fresh)
         # Only once the storage has committed does this log count the records.
         if onto_index is not None:
-            fresh, stored, known = onto_index
+            fresh, stored, known, warned = onto_index
             if fresh:
                 known.update(self._remember(fresh, stored))
                 self._extend_cached_timeline(fresh)
+            # Given only now, so that an error raised for a warning finds the
+            # records counted.
+            for warning in warned:
+                warnings.warn(warning.message, stacklevel=2)
             return tuple(known[event.id] for event in batch)
         written = self._remember(fresh, stored)
         self._timelines = {None: timeline}
@@ -651,15 +656,24 @@ class EventLog:
 
     def _append_onto_saved_index(
         self, batch: list[Event]
-    ) -> tuple[list[Event], list[StoredRecord], dict[str, Record]] | None:
+    ) -> (
+        tuple[
+            list[Event],
+            list[StoredRecord],
+            dict[str, Record],
+            list[warnings.WarningMessage],
+        ]
+        | None
+    ):
         """Append ``batch`` checked against the saved index, without a replay.
 
         Used when the storage keeps a current checkpoint index: ids are checked
         against the records by lookup, the batch is folded onto the index's end
         state, and the index grows in the same transaction, so it stays current.
-        Returns the new events, their stored records and the records of events the
-        log held already, or None when the batch needs a replay (a late report, a
-        revision, an index that is missing or stale, user-defined event types).
+        Returns the new events, their stored records, the records of events the
+        log held already and the warnings the index gave, or None when the batch
+        needs a replay (a late report, a revision, an index that is missing or
+        stale, user-defined event types).
         """
         current = getattr(self._storage, "index_is_current", None)
         plan = getattr(self._storage, "plan_index_extension", None)
@@ -677,7 +691,7 @@ class EventLog:
         try:
             new, known = self._split_by_records(batch, record_of)
             if not new:
-                return [], [], known
+                return [], [], known, []
             if any(
                 type(event) in self._registry.revisers
                 or self._registry.kind_of(type(event)) is None
@@ -690,12 +704,14 @@ class EventLog:
         if extension is None:
             return None
         rows = self._write(new)
-        extend(
-            extension,
-            (rows[-1].seq, rows[-1].hash),
-            [(event.id, row.seq) for event, row in zip(new, rows, strict=True)],
-        )
-        return new, rows, known
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            extend(
+                extension,
+                (rows[-1].seq, rows[-1].hash),
+                [(event.id, row.seq) for event, row in zip(new, rows, strict=True)],
+            )
+        return new, rows, known, warned
 
     def _check_folds(self, fresh: list[Event]) -> Timeline:
         """The timeline of the log plus ``fresh``, or the fold's error.
