@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Final, TextIO
@@ -105,12 +106,19 @@ class Palette:
 
 def display_width(text: str) -> int:
     """How many terminal columns ``text`` takes up."""
-    width = 0
-    for char in text:
+    # One column a character, but for wide and combining ones, none of them ASCII.
+    width = len(text)
+    if text.isascii():
+        return width
+    for char in _NON_ASCII.findall(text):
         if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in {"W", "F"} else 1
+            width -= 1
+        elif unicodedata.east_asian_width(char) in {"W", "F"}:
+            width += 1
     return width
+
+
+_NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -118,6 +126,8 @@ def shorten(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     if display_width(flat) <= limit:
         return flat
+    if flat.isascii():
+        return flat[: max(limit - 1, 0)] + "…"
     kept: list[str] = []
     width = 0
     for char in flat:
