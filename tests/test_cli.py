@@ -400,7 +400,10 @@ class TestCopyAndIndex:
         ]
         code, out, _ = run(capsys, "index", str(talks))
         assert code == 0
-        assert f"{talks}: checkpoint index kept for 67 records" in out
+        assert (
+            out
+            == f"{talks}: checkpoint index kept for 67 records in talks.jsonl.index\n"
+        )
         assert talks.read_bytes() == before
         assert talks.with_name("talks.jsonl.index").exists()
         with ns.open_log(talks, read_only=True) as log:

@@ -92,6 +92,7 @@ from negstate.rows import (
 )
 from negstate.serialization import decode_event, encode_event, shared_converter
 from negstate.state import NegotiationState, Reading
+from negstate.stores.side_index import SideIndex
 from negstate.tables import (
     Palette,
     describe_change,
@@ -442,7 +443,11 @@ def _cmd_index(args: argparse.Namespace, ctx: Context) -> int:
                 hint="only logs whose records are all built-in event types keep "
                 "one; queries replay this log",
             )
-        ctx.print(f"{log.location}: checkpoint index kept for {len(log):,} records")
+        kept_in = SideIndex.path_of(Path(log.location))
+        beside = f" in {kept_in.name}" if kept_in.exists() else ""
+        ctx.print(
+            f"{log.location}: checkpoint index kept for {len(log):,} records{beside}"
+        )
     return EXIT_OK
 
 
