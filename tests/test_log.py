@@ -979,9 +979,9 @@ class TestIndexBesideJsonLines:
             log.append(proposal("z", day="2025-04-01"))
             assert [r.event.id for r in log] == [*(e.id for e in kept), "z"]
 
-    def test_a_failed_index_write_drops_it_and_keeps_the_append(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    @pytest.fixture
+    def unwritable_index(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        """A log of one record whose index file fails every write that grows it."""
         path = tmp_path / "log.jsonl"
         with ns.open_log(path) as log:
             log.append(proposal())
@@ -991,6 +991,12 @@ class TestIndexBesideJsonLines:
             raise sqlite3.OperationalError("disk I/O error")
 
         monkeypatch.setattr(side_index, "write_extension", failing)
+        return path
+
+    def test_a_failed_index_write_drops_it_and_keeps_the_append(
+        self, tmp_path: Path, unwritable_index: Path
+    ) -> None:
+        path = unwritable_index
         with ns.open_log(path) as log:
             with pytest.warns(ns.IndexDroppedWarning, match=r"log\.jsonl\.index: "):
                 record = log.append(answer("r", "RU"))
@@ -1001,18 +1007,10 @@ class TestIndexBesideJsonLines:
             assert [r.event.id for r in log] == ["p", "r"]
 
     def test_a_dropped_index_warned_as_an_error_still_counts_the_append(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, unwritable_index: Path
     ) -> None:
         """Under ``-W error`` the warning is raised once the records are counted."""
-        path = tmp_path / "log.jsonl"
-        with ns.open_log(path) as log:
-            log.append(proposal())
-            assert log.save_index()
-
-        def failing(*_: object) -> None:
-            raise sqlite3.OperationalError("disk I/O error")
-
-        monkeypatch.setattr(side_index, "write_extension", failing)
+        path = unwritable_index
         with ns.open_log(path) as log:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")

@@ -637,6 +637,8 @@ class EventLog:
                     fresh[event.id] = event
                     continue
                 record = known[event.id] = self._decode(stored)
+                if record.event.id != event.id:
+                    raise self._misplaced(event.id, record.seq)
             if record.event != event:
                 raise self._held_otherwise(event, record.seq)
         return list(fresh.values()), known
@@ -972,13 +974,24 @@ class EventLog:
         if event is None:
             event = self._decode(stored).event
         if event.id != event_id:
-            raise LogFormatError(
-                f"the saved index places event {event_id!r} in record {stored.seq}, "
-                f"which holds {event.id!r}",
-                where=self.location,
-                hint="save the index again with negstate index",
-            )
+            raise self._misplaced(event_id, stored.seq)
         return event
+
+    def _misplaced(self, event_id: str, seq: int) -> NegstateError:
+        """The error for a saved index that looked ``event_id`` up in record ``seq``.
+
+        A storage that keeps its index apart drops it (IndexUnreadableError).
+        """
+        misplaced = getattr(self._storage, "misplaced", None)
+        if misplaced is not None:
+            error: NegstateError = misplaced(event_id, seq)
+            return error
+        return LogFormatError(
+            f"the saved index places event {event_id!r} in record {seq}, which "
+            "holds another",
+            where=self.location,
+            hint="save the index again with negstate index",
+        )
 
     def sync(self) -> None:
         """Make every appended record durable (for logs opened with ``fsync=False``)."""

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Final
 
 from negstate.errors import (
+    IndexUnreadableError,
     IntegrityError,
     LogFormatError,
     LogLockedError,
@@ -500,18 +501,22 @@ class JsonLinesStorage:
         return self._side.state_at(head, day, decode)
 
     def record_of(self, event_id: str) -> StoredRecord | None:
-        """The record of ``event_id`` as the index file places it, checked.
+        """The record of ``event_id`` as the index file places it, hash checked.
 
         Raises IndexUnreadableError (and drops the file) if the file cannot be
-        read or places the id in a record of another event.
+        read.  The caller checks that the record holds ``event_id``.
         """
         seq = self._side.seq_of(event_id)
         if seq is None or seq > len(self._offsets):
             return None
-        record = next(self.read(seq, seq + 1))
-        if json.loads(record.event_text()).get("id") != event_id:
-            raise self._side.misplaced(event_id, seq)
-        return record
+        return next(self.read(seq, seq + 1))
+
+    def misplaced(self, event_id: str, seq: int) -> IndexUnreadableError:
+        """The error for an index file that put ``event_id`` in record ``seq``.
+
+        The file is dropped: queries and appends replay the log.
+        """
+        return self._side.misplaced(event_id, seq)
 
 
 def _split_lines(content: bytes) -> list[bytes]:
