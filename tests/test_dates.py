@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import attrs
 import edtf
 import pytest
 from hypothesis import given
@@ -17,6 +18,20 @@ class TestLaws:
     def test_text_round_trip(self, when: ns.FuzzyDate) -> None:
         """Parsing the printed form gives back an equal date."""
         assert ns.FuzzyDate.parse(str(when)) == when
+
+    @given(fuzzy_dates(), fuzzy_dates())
+    def test_kept_text_belongs_to_its_date(
+        self, when: ns.FuzzyDate, other: ns.FuzzyDate
+    ) -> None:
+        """The text a date keeps once printed changes neither equality nor copies."""
+        text = str(when)
+        fresh = ns.FuzzyDate(when.earliest, when.latest)
+        assert when == fresh
+        assert hash(when) == hash(fresh)
+        assert str(when) == str(fresh) == text
+        moved = attrs.evolve(when, earliest=other.earliest, latest=other.latest)
+        assert str(moved) == str(ns.FuzzyDate(other.earliest, other.latest))
+        assert (moved == when) == (str(other) == text)
 
     @given(fuzzy_dates())
     def test_earliest_is_never_after_latest(self, when: ns.FuzzyDate) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date
 
@@ -50,6 +51,34 @@ class TestLaws:
         found = ns.diff(ns.state_at(events, on=first), ns.state_at(events, on=second))
         text = json.dumps(converter.unstructure(found))
         assert converter.structure(json.loads(text), ns.Diff) == found
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_json_form_is_a_copy(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """Editing a diff's JSON form leaves the diff as it was."""
+        converter = ns.make_converter()
+        found = ns.diff(ns.state_at(events, on=first), ns.state_at(events, on=second))
+        kept = copy.deepcopy(found)
+        plain = converter.unstructure(found)
+        for change, written in zip(found, plain.get("changes", []), strict=True):
+            assert written.get("before") == change.before
+            assert written.get("after") == change.after
+            for side in ("before", "after"):
+                _scramble(written.get(side))
+        assert found == kept
+
+
+def _scramble(value: object) -> None:
+    """Empty every dict and list inside ``value``."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _scramble(item)
+        value.clear()
+    elif isinstance(value, list):
+        for item in value:
+            _scramble(item)
+        value.clear()
 
 
 class TestPaths:

@@ -137,6 +137,8 @@ class FuzzyDate:
     """``earliest`` as a day ordinal; 0 when the start is open."""
     last_ordinal: int = attrs.field(init=False, eq=False, repr=False)
     """``latest`` as a day ordinal; a day past ``date.max`` when the end is open."""
+    _text: str | None = attrs.field(init=False, default=None, eq=False, repr=False)
+    """The canonical text, kept once ``str()`` has built it: dates are shared."""
 
     def __attrs_post_init__(self) -> None:
         earliest, latest = self.earliest, self.latest
@@ -293,6 +295,13 @@ class FuzzyDate:
         )
 
     def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._canonical_text()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def _canonical_text(self) -> str:
         earliest, latest = self.earliest, self.latest
         if earliest is None:
             return f"../{latest}"

@@ -21,6 +21,7 @@ import cattrs
 
 from negstate._gc import paused_gc
 from negstate.events import Event
+from negstate.index import PrefixEvents
 from negstate.state import NegotiationState, Reading, Swap, SwapView
 from negstate.values import Source
 
@@ -252,6 +253,17 @@ class _Known(Mapping[str, Event]):
         return sum(1 for _ in self)
 
 
+def _either(
+    first: Mapping[str, Event], second: Mapping[str, Event]
+) -> Mapping[str, Event]:
+    """The events of either state: one lookup when one holds the other's."""
+    if isinstance(first, PrefixEvents):
+        covering = first.covering(second)
+        if covering is not None:
+            return covering
+    return _Known(first, second)
+
+
 def _candidates(
     before: NegotiationState, after: NegotiationState
 ) -> dict[str, set[Any]] | None:
@@ -322,7 +334,7 @@ def _changes(
     after: NegotiationState,
     plain: Callable[[Any], Any],
 ) -> tuple[Change, ...]:
-    known = _Known(after.events, before.events)
+    known = _either(after.events, before.events)
     candidates = _candidates(before, after)
     old_tables, new_tables = _tables(before), _tables(after)
     if candidates is not None:
@@ -374,6 +386,9 @@ def _in_time_order(
     ids: set[str], known: Mapping[str, Event]
 ) -> list[tuple[str, Event | None]]:
     """Event ids with their events, in the order they happened (unknown ids first)."""
+    if len(ids) == 1:
+        (event_id,) = ids
+        return [(event_id, known.get(event_id))]
     found = [(event_id, known.get(event_id)) for event_id in ids]
     if len(found) > 1:
         found.sort(key=_happened)

@@ -226,6 +226,18 @@ class PrefixEvents(Mapping[str, Event]):
     def __iter__(self) -> Iterator[str]:
         return (event.id for event in islice(self._events, self._end))
 
+    def covering(self, other: Mapping[str, Event]) -> PrefixEvents | None:
+        """The longer of this and ``other`` when both are prefixes of one order.
+
+        It holds every event either holds; ``None`` if ``other`` is not such a
+        prefix.
+        """
+        if not isinstance(other, PrefixEvents):
+            return None
+        if other._events is not self._events:  # noqa: SLF001 - the same class
+            return None
+        return self if self._end >= len(other) else other
+
     def grow(self, _event: Event) -> None:
         """Take in one more event of the order (while a fold goes through it)."""
         self._end += 1

@@ -23,9 +23,12 @@ from typing import Any, Final, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.strategies import configure_tagged_union, include_subclasses
 
+from negstate._gc import paused_gc
 from negstate.dates import FuzzyDate
+from negstate.diff import Change, Diff
 from negstate.errors import (
     FuzzyDateError,
     InvalidEventError,
@@ -238,6 +241,7 @@ def configure_converter(
         ),
     )
     _configure_state(converter)
+    _configure_change(converter)
 
 
 def make_converter(
@@ -285,6 +289,49 @@ def _pairs_to_nested(
     return nested
 
 
+def _configure_change(converter: cattrs.Converter) -> None:
+    """Diffs: a change's ``before`` and ``after`` are copied, not dispatched on.
+
+    They are JSON values already, and cattrs would look up a hook for every value
+    inside them.  A diff is unstructured with the collector paused, as it is
+    built: its many new dicts hold no cycles.
+    """
+    plain = converter.unstructure
+
+    def copy(value: Any) -> Any:  # noqa: ANN401 - any JSON value
+        kind = type(value)
+        if kind is dict:
+            return {key: copy(item) for key, item in value.items()}
+        if kind is list:
+            return [copy(item) for item in value]
+        if kind in _JSON_SCALARS:
+            return value
+        return plain(value)
+
+    converter.register_unstructure_hook(
+        Change,
+        make_dict_unstructure_fn(
+            Change,
+            converter,
+            _cattrs_omit_if_default=converter.omit_if_default,
+            before=override(unstruct_hook=copy),
+            after=override(unstruct_hook=copy),
+        ),
+    )
+    plain_diff = make_dict_unstructure_fn(
+        Diff, converter, _cattrs_omit_if_default=converter.omit_if_default
+    )
+
+    def unstructure_diff(value: Diff) -> dict[str, Any]:
+        with paused_gc():
+            return plain_diff(value)
+
+    converter.register_unstructure_hook(Diff, unstructure_diff)
+
+
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def _configure_state(converter: cattrs.Converter) -> None:
     """States: tuple-keyed mappings become nested objects; events by id."""
     converter.register_unstructure_hook(
@@ -303,21 +350,23 @@ def _unstructure_state(
     def by_key(mapping: Mapping[str, Any]) -> dict[str, Any]:
         return {key: plain(value) for key, value in mapping.items()}
 
-    return {
-        "as_of": None if state.as_of is None else state.as_of.isoformat(),
-        "reading": state.reading.value,
-        "positions": _pairs_to_nested(state.positions, plain),
-        "proposals": by_key(state.proposals),
-        "meeting_proposals": by_key(state.meeting_proposals),
-        "meetings": by_key(state.meetings),
-        "agreements": by_key(state.agreements),
-        "deadlines": by_key(state.deadlines),
-        "swaps": [plain(swap) for swap in state.swaps],
-        "exchanges": _pairs_to_nested(state.exchanges, plain),
-        "figures": by_key(state.figures),
-        "custom": {name: by_key(records) for name, records in state.custom.items()},
-        "events": [plain(event, Event) for event in state.events.values()],
-    }
+    # A large state's JSON form is many new dicts and no cycles.
+    with paused_gc():
+        return {
+            "as_of": None if state.as_of is None else state.as_of.isoformat(),
+            "reading": state.reading.value,
+            "positions": _pairs_to_nested(state.positions, plain),
+            "proposals": by_key(state.proposals),
+            "meeting_proposals": by_key(state.meeting_proposals),
+            "meetings": by_key(state.meetings),
+            "agreements": by_key(state.agreements),
+            "deadlines": by_key(state.deadlines),
+            "swaps": [plain(swap) for swap in state.swaps],
+            "exchanges": _pairs_to_nested(state.exchanges, plain),
+            "figures": by_key(state.figures),
+            "custom": {name: by_key(records) for name, records in state.custom.items()},
+            "events": [plain(event, Event) for event in state.events.values()],
+        }
 
 
 def _structure_state(
