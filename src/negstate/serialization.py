@@ -308,9 +308,11 @@ def _configure_change(converter: cattrs.Converter) -> None:
             return value
         return plain(value)
 
-    converter.register_unstructure_hook(
-        Change,
-        make_dict_unstructure_fn(
+    # Factories, as cattrs' own hooks, are built on first use, so that they see
+    # the hooks registered until then.
+    converter.register_unstructure_hook_factory(
+        lambda kind: kind is Change,
+        lambda _: make_dict_unstructure_fn(
             Change,
             converter,
             _cattrs_omit_if_default=converter.omit_if_default,
@@ -318,15 +320,19 @@ def _configure_change(converter: cattrs.Converter) -> None:
             after=override(unstruct_hook=copy),
         ),
     )
-    plain_diff = make_dict_unstructure_fn(
-        Diff, converter, _cattrs_omit_if_default=converter.omit_if_default
-    )
 
-    def unstructure_diff(value: Diff) -> dict[str, Any]:
-        with paused_gc():
-            return plain_diff(value)
+    def diff_hook(_: type) -> Callable[[Diff], dict[str, Any]]:
+        plain_diff = make_dict_unstructure_fn(
+            Diff, converter, _cattrs_omit_if_default=converter.omit_if_default
+        )
 
-    converter.register_unstructure_hook(Diff, unstructure_diff)
+        def unstructure_diff(value: Diff) -> dict[str, Any]:
+            with paused_gc():
+                return plain_diff(value)
+
+        return unstructure_diff
+
+    converter.register_unstructure_hook_factory(lambda kind: kind is Diff, diff_hook)
 
 
 _JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
