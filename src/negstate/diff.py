@@ -390,8 +390,7 @@ def _in_time_order(
         (event_id,) = ids
         return [(event_id, known.get(event_id))]
     found = [(event_id, known.get(event_id)) for event_id in ids]
-    if len(found) > 1:
-        found.sort(key=_happened)
+    found.sort(key=_happened)
     return found
 
 

@@ -638,7 +638,7 @@ class EventLog:
                     continue
                 record = known[event.id] = self._decode(stored)
                 if record.event.id != event.id:
-                    raise self._misplaced(event.id, record.seq)
+                    raise self._misplaced(event.id, record.seq, record.event.id)
             if record.event != event:
                 raise self._held_otherwise(event, record.seq)
         return list(fresh.values()), known
@@ -974,11 +974,13 @@ class EventLog:
         if event is None:
             event = self._decode(stored).event
         if event.id != event_id:
-            raise self._misplaced(event_id, stored.seq)
+            raise self._misplaced(event_id, stored.seq, event.id)
         return event
 
-    def _misplaced(self, event_id: str, seq: int) -> NegstateError:
+    def _misplaced(self, event_id: str, seq: int, held: str) -> NegstateError:
         """The error for a saved index that looked ``event_id`` up in record ``seq``.
+
+        ``held`` is the id the record holds.
 
         A storage that keeps its index apart drops it (IndexUnreadableError).
         """
@@ -988,7 +990,7 @@ class EventLog:
             return error
         return LogFormatError(
             f"the saved index places event {event_id!r} in record {seq}, which "
-            "holds another",
+            f"holds {held!r}",
             where=self.location,
             hint="save the index again with negstate index",
         )
