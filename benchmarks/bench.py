@@ -5,8 +5,9 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 - durable appends to a JSON Lines and an SQLite log: one event per fsync'ed call,
   and batches of 1,000;
 - cold open + load + fold of the whole log from each backend, in a fresh process,
-  and the same with the ``eventsourcing`` library replaying one aggregate holding
-  the same events from its SQLite store, also in a fresh process;
+  from the records and from the snapshot a saved index keeps, and the same with
+  the ``eventsourcing`` library replaying one aggregate holding the same events
+  from its SQLite store, also in a fresh process;
 - the in-memory fold of decoded events, against a minimal dict fold over the
   same records decoded to plain dicts (the floor), the two taken in turns;
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
@@ -344,6 +345,7 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
             figures[f"durable append, batches of 1,000 {name} (events/s)"] = many
     figures.update(cli_figures(sqlite, days[0]))
     figures.update(indexed_json_lines_figures(jsonl, days[0]))
+    figures.update(snapshot_figures(jsonl, sqlite, repeat))
     if peer:
         with timed("eventsourcing store"):
             replay = eventsourcing_store(events, folder)
@@ -354,6 +356,33 @@ def measure(size: int, repeat: int, folder: Path, *, peer: bool) -> dict[str, fl
             figures["cold load + fold sqlite (events/s)"],
         )
         figures["negstate cold load / eventsourcing replay (x)"] = ours / rate
+        ours = max(
+            figures["cold load + fold jsonl, snapshot (events/s)"],
+            figures["cold load + fold sqlite, snapshot (events/s)"],
+        )
+        figures["negstate cold load from the snapshot / eventsourcing (x)"] = (
+            ours / rate
+        )
+    return figures
+
+
+def snapshot_figures(jsonl: Path, sqlite: Path, repeat: int) -> dict[str, float]:
+    """Cold load + fold of each backend right after its index is saved.
+
+    The index keeps a snapshot of the decoded events, which the load reads
+    instead of the records.
+    """
+    figures: dict[str, float] = {}
+    with timed("snapshots"):
+        for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
+            with ns.open_log(path) as log:
+                log.save_index()
+                size = len(log)
+            seconds = statistics.median(
+                cold_load(path) for _ in range(max(1, repeat // 2))
+            )
+            figures[f"cold load + fold {name}, snapshot (events/s)"] = size / seconds
+    figures["peak RSS load + fold sqlite, snapshot (MB)"] = peak_memory(sqlite)
     return figures
 
 

@@ -11,6 +11,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import attrs
 import pytest
@@ -18,6 +19,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import negstate as ns
+from negstate import log as log_module
+from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
 from negstate.stores import jsonl as jsonl_store
@@ -101,6 +104,15 @@ def index_tables(path: Path) -> dict[str, object]:
     index = path.with_name(f"{path.name}.index")
     kept = sqlite_tables(index) if index.exists() else {}
     return {"log": path.read_bytes(), **kept}
+
+
+def grown_index_rows(path: Path) -> dict[str, object]:
+    """The rows that appends keep current, to compare with a fresh save: all but
+    the snapshot, which stays the log's prefix it was saved for."""
+    tables = index_tables(path)
+    assert "negstate_snapshot" in tables
+    del tables["negstate_snapshot"]
+    return tables
 
 
 def copy_files(path: Path, copy: Path) -> None:
@@ -827,7 +839,7 @@ class TestSavedIndex:
         copy_files(path, rebuilt)
         with ns.open_log(rebuilt) as log:
             assert log.save_index()
-        assert index_tables(path) == index_tables(rebuilt)
+        assert grown_index_rows(path) == grown_index_rows(rebuilt)
 
     def test_a_refused_append_leaves_records_and_index_unchanged(
         self, tmp_path: Path, suffix: str
@@ -903,13 +915,175 @@ class TestSavedIndex:
             copy_files(indexed, rebuilt)
             with ns.open_log(rebuilt) as log:
                 assert log.save_index()
-            assert index_tables(indexed) == index_tables(rebuilt)
+            assert grown_index_rows(indexed) == grown_index_rows(rebuilt)
 
     def test_a_log_in_memory_keeps_none(self) -> None:
         log = ns.EventLog()
         log.append(proposal())
         assert not log.save_index()
         assert log.saved_state_at("2025-03-02") is None
+
+
+def loaded(log: ns.EventLog) -> tuple[object, ...]:
+    """What a log holds once loaded: events, recording times and valid-time order."""
+    timeline = log.timeline()
+    return (
+        list(log.events()),
+        log.recorded_at(),
+        list(timeline.events),
+        list(timeline.latest),
+        list(timeline.earliest),
+        list(timeline.depth),
+        dict(timeline.revisions),
+        dict(timeline.revised_by),
+    )
+
+
+@contextlib.contextmanager
+def snapshot_reads() -> Iterator[list[bool]]:
+    """Whether each load found a usable snapshot, in order."""
+    found: list[bool] = []
+    original = log_module.read_snapshot  # type: ignore[attr-defined]
+
+    def reading(*args: object) -> object:
+        try:
+            snapshot = original(*args)  # type: ignore[arg-type]
+        except UnusableSnapshot:
+            found.append(False)
+            raise
+        found.append(True)
+        return snapshot
+
+    with mock.patch.object(log_module, "read_snapshot", reading):
+        yield found
+
+
+def replace_snapshot(path: Path, parts: list[bytes]) -> None:
+    """Put ``parts`` where the log at ``path`` keeps its snapshot."""
+    database = path if path.suffix == ".sqlite" else side_index.SideIndex.path_of(path)
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        db.execute("DELETE FROM negstate_snapshot")
+        db.executemany("INSERT INTO negstate_snapshot VALUES (?, ?)", enumerate(parts))
+
+
+class TestSnapshot:
+    """Saving the index also keeps the decoded events; loads read them back."""
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(st.one_of(event_streams(), revised_streams()), st.data())
+    def test_a_load_from_the_snapshot_is_a_load_from_the_records(
+        self, tmp_path: Path, suffix: str, events: list[ns.Event], data: st.DataObject
+    ) -> None:
+        """Events, recording times, valid-time order and states read through the
+        snapshot equal those read from the records, also when records were
+        appended after it (late reports and revisions among them)."""
+        if not events:
+            reject()  # an empty log keeps no snapshot
+        saved = data.draw(st.integers(1, len(events)))
+        path = tmp_path / f"snap{suffix}"
+        path.unlink(missing_ok=True)
+        side_index.SideIndex.path_of(path).unlink(missing_ok=True)
+        with ns.open_log(path) as log:
+            try:
+                log.append_many(events[:saved])
+                assert log.save_index()
+                log.append_many(events[saved:])
+            except ns.NegstateError:
+                reject()
+            expected = loaded(log)
+            states = [ns.state_at(log, on=day) for day in ("2025-03-15", None)]
+        with snapshot_reads() as found, ns.open_log(path, read_only=True) as log:
+            assert loaded(log) == expected
+            assert [ns.state_at(log, on=day) for day in ("2025-03-15", None)] == states
+            assert log.verify().ok
+        assert found == [True, True]  # the load, then verify
+
+    def test_an_append_after_the_snapshot_extends_its_order(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A later event goes after the snapshot's timeline, which is not rebuilt;
+        a late report makes the load build the order anew, still right."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p", "2025-03-01"), answer("r", "UA")])
+            assert log.save_index()
+            log.append(proposal("q", "2025-04-01"))
+        with (
+            mock.patch.object(log_module, "build_timeline") as rebuilt,
+            ns.open_log(path) as log,
+        ):
+            assert [e.id for e in log.timeline().events] == ["p", "r", "q"]
+            rebuilt.assert_not_called()
+        with ns.open_log(path) as log:
+            log.append(proposal("early", "2025-02-01"))
+        with ns.open_log(path) as log:
+            assert [e.id for e in log.timeline().events] == ["early", "p", "r", "q"]
+
+    def test_a_damaged_snapshot_is_passed_over(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+            expected = loaded(log)
+        replace_snapshot(path, [b"\x00not marshal"])
+        with snapshot_reads() as found, ns.open_log(path) as log:
+            assert loaded(log) == expected
+            assert log.verify().ok
+        assert found == [False, False]
+
+    def test_a_snapshot_of_other_records_is_passed_over(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """Records rewritten behind the snapshot's back (the last one replaced)
+        change the stamp it must match."""
+        path, other = tmp_path / f"log{suffix}", tmp_path / f"other{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+            parts = list(log._storage.snapshot_parts())  # type: ignore[attr-defined]
+        with ns.open_log(other) as log:
+            log.append_many([proposal("p"), answer("r", "RU")])
+            assert log.save_index()
+            expected = loaded(log)
+        replace_snapshot(other, parts)
+        with snapshot_reads() as found, ns.open_log(other) as log:
+            assert loaded(log) == expected
+        assert found == [False]
+
+    def test_verify_finds_a_snapshot_that_differs_from_the_records(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A snapshot rewritten with other content under the right stamp is what
+        loads trust: verify compares it with the records and says how to mend."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+            events = list(log.events())
+            rejection = events[1]
+            assert isinstance(rejection, ns.ProposalRejected)
+            forged = [events[0], attrs.evolve(rejection, reason="forged")]
+            parts = write_snapshot(
+                forged,
+                list(log.recorded_at()),
+                None,
+                ns.BUILTIN_EVENTS,
+                log._head(),
+            )
+        replace_snapshot(path, parts)
+        with ns.open_log(path) as log:
+            report = log.verify()
+            assert not report.ok
+            assert "differs from record 2" in str(report.problem)
+            assert "negstate index" in str(report.problem)
+            assert log.save_index()
+            assert log.verify().ok
 
 
 class TestIndexBesideJsonLines:

@@ -6,7 +6,7 @@ Commands (each has ``--help``)::
     negstate add LOG [FILE|-]              append events (JSON object, array or lines)
     negstate add LOG FORM --id ... ...     append one event built from flags
     negstate verify LOG                    check the hash chain and every record
-    negstate index LOG                     keep the checkpoint index (SQLite logs)
+    negstate index LOG                     keep the checkpoint index and a snapshot
     negstate copy LOG NEW_LOG [--index]    the same records in a new file or backend
     negstate state LOG --at DAY            positions, proposals, exchanges... on a day
     negstate diff LOG --from D1 --to D2    what changed between two days
@@ -1612,7 +1612,9 @@ def build_parser() -> argparse.ArgumentParser:
         "keeps it in its database; a JSON Lines log keeps it in LOG.index beside "
         "it, a cache that need not be committed with the log.  Appends dated "
         "after everything indexed keep it current; after a late report or a "
-        "revision it is not used until you run this again.",
+        "revision it is not used until you run this again.  It also keeps a "
+        "snapshot of the decoded events, which later loads of the whole log read "
+        "instead of the records; 'negstate verify' checks it against them.",
     )
     _add_log(index)
     copy = _command(

@@ -12,6 +12,7 @@ records: in memory (:class:`MemoryStorage`), in a JSON Lines file or in SQLite
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -28,6 +29,12 @@ import cattrs
 
 from negstate._fastdecode import FastDecoder
 from negstate._gc import paused_gc
+from negstate._snapshot import (
+    Snapshot,
+    UnusableSnapshot,
+    read_snapshot,
+    write_snapshot,
+)
 from negstate.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -255,15 +262,15 @@ class EventLog:
         self._storage: Storage = MemoryStorage() if storage is None else storage
         self._read_only = read_only
         self._registry = registry
-        self._converter = converter or shared_converter(registry)
+        self._given_converter = converter
         self._clock = clock
         self._count = 0
         self._tail: StoredRecord | None = None
         self._events: list[Event] | None = None
         self._recorded: list[datetime] | None = None
         self._ids: dict[str, int] | None = None
-        self._fast = FastDecoder(registry, self._converter)
         self._timelines: dict[datetime | None, Timeline] = {}
+        self._from_snapshot = False
         self._closed = False
         with self._storage.reading():
             self._catch_up()
@@ -296,6 +303,15 @@ class EventLog:
     def registry(self) -> EventRegistry:
         """The event types this log reads and writes."""
         return self._registry
+
+    @functools.cached_property
+    def _converter(self) -> cattrs.Converter:
+        # Built when first needed: a load from a snapshot decodes no record.
+        return self._given_converter or shared_converter(self._registry)
+
+    @functools.cached_property
+    def _fast(self) -> FastDecoder:
+        return FastDecoder(self._registry, self._converter)
 
     # -- reading ------------------------------------------------------------------
 
@@ -376,6 +392,47 @@ class EventLog:
             self._ids.update((events[n].id, n) for n in range(first, len(events)))
         return bulk.last_hash
 
+    def _load_snapshot(self) -> Snapshot | None:
+        """Take the events of a saved snapshot of this log's first records.
+
+        The snapshot is used when the record it is stamped with is this log's
+        record of that number, whose hash covers every record before it.  An
+        unusable snapshot is passed over (None): the records are read instead.
+        """
+        parts = getattr(self._storage, "snapshot_parts", None)
+        if parts is None:
+            return None
+
+        def current(seq: int, last_hash: str) -> bool:
+            if not 0 < seq <= self._count:
+                return False
+            return next(self._storage.read(seq, seq + 1)).hash == last_hash
+
+        try:
+            with paused_gc():
+                snapshot = read_snapshot(parts(), self._registry, current)
+        except UnusableSnapshot:
+            return None
+        assert self._events is not None  # noqa: S101 - called once loading started
+        assert self._recorded is not None  # noqa: S101 - called once loading started
+        self._events.extend(snapshot.events)
+        self._recorded.extend(snapshot.recorded)
+        return snapshot
+
+    def _take_timeline(self, snapshot: Snapshot) -> None:
+        """Keep the snapshot's timeline, with the newer records' events after it.
+
+        When a newer event sorts before the snapshot's last one (a late report) or
+        revises another, the timeline is built anew when first asked for.
+        """
+        if snapshot.timeline is None:
+            return
+        assert self._events is not None  # noqa: S101 - loaded by now
+        with paused_gc():
+            timeline = snapshot.timeline.followed_by(self._events[snapshot.seq :])
+        if timeline is not None:
+            self._timelines[None] = timeline
+
     def _positions(self) -> dict[str, int]:
         """Each event's place in recording order (built when first needed)."""
         if self._ids is None:
@@ -386,16 +443,31 @@ class EventLog:
         """Decode record ``seq`` with every check, for its precise error."""
         return self._decode(next(self._storage.read(seq, seq + 1)))
 
-    def _all(self) -> list[Event]:
-        """Every event, decoded once and then kept up to date by appends."""
+    def _all(self, *, from_records: bool = False) -> list[Event]:
+        """Every event, decoded once and then kept up to date by appends.
+
+        With ``from_records``, events a snapshot gave are read again from the
+        records, as what an index and its snapshot are written from.
+        """
+        if from_records and self._from_snapshot:
+            self._events = self._recorded = self._ids = None
+            self._timelines.clear()
         if self._events is None:
             self._events, self._recorded, self._ids = [], [], None
+            self._from_snapshot = False
             try:
                 with self._storage.reading():
-                    self._load(1, self._count + 1, GENESIS)
+                    snapshot = None if from_records else self._load_snapshot()
+                    if snapshot is None:
+                        self._load(1, self._count + 1, GENESIS)
+                    else:
+                        self._from_snapshot = True
+                        self._load(snapshot.seq + 1, self._count + 1, snapshot.hash)
+                        self._take_timeline(snapshot)
             except BaseException:
                 self._events = self._recorded = None
                 self._ids = None
+                self._timelines.clear()
                 raise
         return self._events
 
@@ -505,6 +577,7 @@ class EventLog:
     def timeline(self, known_at: datetime | date | str | None = None) -> Timeline:
         """The log's events in valid-time order (those recorded by ``known_at``)."""
         known_at = moment_of(known_at)
+        self._all()  # a snapshot may bring the timeline with the events
         cached = self._timelines.get(known_at)
         if cached is None:
             with paused_gc():
@@ -811,6 +884,7 @@ class EventLog:
         save = getattr(storage, "save_index", None)
         if save is None:
             return False
+        self._all(from_records=True)
         timeline = self.timeline()
         index = timeline.checkpoint_index()
         order = SavedOrder(
@@ -819,6 +893,11 @@ class EventLog:
             earliest=timeline.earliest,
             depth=timeline.depth,
         )
+        assert self._recorded is not None  # noqa: S101 - loaded by timeline()
+        with paused_gc():
+            snapshot = write_snapshot(
+                self._all(), self._recorded, timeline, self._registry, self._head()
+            )
         kept: bool = save(
             index,
             order,
@@ -826,6 +905,7 @@ class EventLog:
             self._revised_texts(timeline),
             timeline.revised_by,
             record_ids=[event.id for event in self._all()],
+            snapshot=snapshot,
         )
         return kept
 
@@ -1010,17 +1090,79 @@ class EventLog:
         previous: StoredRecord | None = None
         try:
             with self._storage.reading():
+                snapshot = self._stored_snapshot()
+                events: list[Event] = []
                 for stored in self._storage.read_fresh():
                     where = self._storage.place(stored)
                     check_chain(previous, stored, where=where)
-                    decode_record(stored, self._converter, self._registry, where=where)
+                    record = decode_record(
+                        stored, self._converter, self._registry, where=where
+                    )
+                    if snapshot is not None and record.seq <= snapshot.seq:
+                        self._check_snapshot(snapshot, record)
+                        events.append(record.event)
                     previous = stored
                     checked += 1
+                if snapshot is not None:
+                    self._check_snapshot_order(snapshot, events)
         except NegstateError as problem:
             return VerifyReport(
                 location=self.location, records=checked, problem=problem
             )
         return VerifyReport(location=self.location, records=checked)
+
+    def _stored_snapshot(self) -> Snapshot | None:
+        """The snapshot a load of the stored records would use, if any."""
+        parts = getattr(self._storage, "snapshot_parts", None)
+        if parts is None:
+            return None
+        count = self._storage.count()
+
+        def current(seq: int, last_hash: str) -> bool:
+            if not 0 < seq <= count:
+                return False
+            return next(self._storage.read(seq, seq + 1)).hash == last_hash
+
+        try:
+            with paused_gc():
+                return read_snapshot(parts(), self._registry, current)
+        except UnusableSnapshot:
+            return None
+
+    def _check_snapshot(self, snapshot: Snapshot, record: Record) -> None:
+        """Raise IntegrityError if the snapshot differs from ``record``."""
+        index = record.seq - 1
+        if (
+            snapshot.events[index] != record.event
+            or snapshot.recorded[index] != record.recorded_at
+        ):
+            raise self._snapshot_differs(f"from record {record.seq}")
+
+    def _check_snapshot_order(self, snapshot: Snapshot, events: list[Event]) -> None:
+        """Raise IntegrityError if the snapshot's timeline is not its events' own."""
+        if snapshot.timeline is None:
+            return
+        with paused_gc():
+            built = build_timeline(events, self._registry)
+        kept = snapshot.timeline
+        if (
+            list(kept.events) != list(built.events)
+            or list(kept.latest) != list(built.latest)
+            or list(kept.earliest) != list(built.earliest)
+            or list(kept.depth) != list(built.depth)
+            or dict(kept.revisions) != dict(built.revisions)
+            or dict(kept.revised_by) != dict(built.revised_by)
+        ):
+            raise self._snapshot_differs("in the valid-time order of the records")
+
+    def _snapshot_differs(self, how: str) -> IntegrityError:
+        return IntegrityError(
+            f"the snapshot of decoded events kept with the checkpoint index differs "
+            f"{how}; loads would read it instead of the records",
+            where=self.location,
+            hint="run 'negstate index' on the log to write the index and its "
+            "snapshot again",
+        )
 
 
 def _record(

@@ -60,6 +60,7 @@ __all__ = [
     "reading_of",
     "sort_keys_after",
     "state_at",
+    "timeline_from_parts",
 ]
 
 _OPEN_START: Final = 0
@@ -297,16 +298,43 @@ class Timeline:
         caller then builds a new timeline.  Raises the fold's error if an event
         cannot happen; nothing is kept then.
         """
+        ordered = self._keys_after(events)
+        if ordered is None:
+            return None
+        index = self._order.indexed(self._length)
+        index.extend(event for _, event in ordered)
+        return self._placing(ordered)
+
+    def followed_by(self, events: Sequence[Event]) -> Timeline | None:
+        """This timeline with ``events`` placed after it, if they all come after it.
+
+        For events already checked, such as records read back from a log: unlike
+        :meth:`extended`, no fold runs.  Returns ``None`` when :meth:`extended`
+        would, and also when an event is a revision or repeats an id.
+        """
+        if not events:
+            return self
+        revisers = self._order.registry.revisers
+        if self.revisions or any(type(event) in revisers for event in events):
+            return None
+        ids = {event.id for event in events}
+        position_of = self._order.position_of
+        if len(ids) != len(events) or any(event_id in position_of for event_id in ids):
+            return None
+        ordered = self._keys_after(events)
+        return None if ordered is None else self._placing(ordered)
+
+    def _keys_after(
+        self, events: Sequence[Event]
+    ) -> list[tuple[SortKey, Event]] | None:
         order = self._order
         if self._length != len(order.events) or self.revised_by:
             return None
-        start = len(order.events)
-        last = order.key(start - 1) if start else None
-        ordered = sort_keys_after(events, order.placed, last)
-        if ordered is None:
-            return None
-        index = order.indexed(start)
-        index.extend(event for _, event in ordered)
+        last = order.key(self._length - 1) if self._length else None
+        return sort_keys_after(events, order.placed, last)
+
+    def _placing(self, ordered: list[tuple[SortKey, Event]]) -> Timeline:
+        order = self._order
         for (latest, earliest, depth, _), event in ordered:
             order.position_of[event.id] = len(order.events)
             order.events.append(event)
@@ -443,6 +471,35 @@ def build_timeline(
         length=count,
         revisions=revised.revisions,
         revised_by=revised.revised_by,
+    )
+
+
+def timeline_from_parts(
+    *,
+    events: list[Event],
+    latest: array[int],
+    earliest: array[int],
+    depth: array[int],
+    registry: EventRegistry,
+    revisions: Mapping[str, Event],
+    revised_by: Mapping[str, tuple[str, ...]],
+) -> Timeline:
+    """A timeline from the parts :func:`build_timeline` made, kept and read back."""
+    count = len(events)
+    if not len(latest) == len(earliest) == len(depth) == count:
+        msg = "a timeline's parts must be of one length"
+        raise ValueError(msg)
+    return Timeline(
+        order=_Order(
+            events=events,
+            latest=latest,
+            earliest=earliest,
+            depth=depth,
+            registry=registry,
+        ),
+        length=count,
+        revisions=revisions,
+        revised_by=revised_by,
     )
 
 

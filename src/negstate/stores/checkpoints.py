@@ -45,6 +45,7 @@ __all__ = [
     "open_saved_index",
     "plan_extension",
     "save_index",
+    "snapshot_parts",
     "write_extension",
 ]
 
@@ -95,6 +96,10 @@ _SCHEMA: Final = (
         "CREATE TABLE IF NOT EXISTS negstate_revised (event_id TEXT PRIMARY KEY, "
         "event TEXT NOT NULL)"
     ),
+    (
+        "CREATE TABLE IF NOT EXISTS negstate_snapshot (part INTEGER PRIMARY KEY, "
+        "data BLOB NOT NULL)"
+    ),
 )
 _TABLES_KEPT: Final = (
     "negstate_order",
@@ -104,6 +109,7 @@ _TABLES_KEPT: Final = (
     "negstate_swaps",
     "negstate_revised",
     "negstate_revisions",
+    "negstate_snapshot",
 )
 
 
@@ -200,12 +206,14 @@ def save_index(
     *,
     revised: Mapping[str, str],
     revised_by: Mapping[str, Sequence[str]],
+    snapshot: Sequence[bytes] = (),
 ) -> bool:
     """Write the index into ``db`` (inside the caller's transaction).
 
     ``revised`` holds, as JSON text by id, the events of ``order`` that revisions
     changed: their records hold them as first written.  ``revised_by`` names the
-    revisions applied to each event, in the order they were applied.  Returns
+    revisions applied to each event, in the order they were applied.  ``snapshot``
+    is the decoded log's snapshot, in parts (see ``negstate._snapshot``).  Returns
     False (and writes nothing) when the state holds records a user reducer made,
     which these tables do not keep.
     """
@@ -259,6 +267,7 @@ def save_index(
             for number, revision_id in enumerate(revisions)
         ),
     )
+    db.executemany("INSERT INTO negstate_snapshot VALUES (?, ?)", enumerate(snapshot))
     db.executemany(
         "INSERT INTO negstate_index_meta VALUES (?, ?)",
         [
@@ -279,6 +288,15 @@ def _meta(db: sqlite3.Connection) -> dict[str, str]:
         return dict(db.execute("SELECT key, value FROM negstate_index_meta").fetchall())
     except sqlite3.OperationalError:
         return {}
+
+
+def snapshot_parts(db: sqlite3.Connection) -> Iterator[bytes]:
+    """The parts of the snapshot kept in ``db``, in order (none if it keeps none)."""
+    try:
+        rows = db.execute("SELECT data FROM negstate_snapshot ORDER BY part")
+    except sqlite3.OperationalError:
+        return iter(())
+    return (bytes(row[0]) for row in rows)
 
 
 def index_is_current(db: sqlite3.Connection, head: tuple[int, str]) -> bool:

@@ -455,8 +455,9 @@ class JsonLinesStorage:
         revised_by: Mapping[str, Sequence[str]],
         *,
         record_ids: Sequence[str],
+        snapshot: Sequence[bytes] = (),
     ) -> bool:
-        """Keep the checkpoint index in ``<log>.index`` (under the write lock)."""
+        """Keep the checkpoint index and the snapshot in ``<log>.index``."""
         return self._side.save(
             index,
             order,
@@ -466,7 +467,12 @@ class JsonLinesStorage:
             record_ids=record_ids,
             offsets=self._offsets,
             end=self._end,
+            snapshot=snapshot,
         )
+
+    def snapshot_parts(self) -> Iterator[bytes]:
+        """The parts of the decoded snapshot ``<log>.index`` keeps (none if none)."""
+        return self._side.snapshot_parts()
 
     def index_is_current(self, head: tuple[int, str]) -> bool:
         """Whether the index file matches ``head`` (appends can then grow it)."""

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import warnings
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Final, TypeAlias
@@ -43,6 +43,7 @@ from negstate.stores.checkpoints import (
     open_saved_index,
     plan_extension,
     save_index,
+    snapshot_parts,
     write_extension,
 )
 
@@ -282,6 +283,7 @@ class SideIndex:
         record_ids: Sequence[str],
         offsets: array[int],
         end: int,
+        snapshot: Sequence[bytes] = (),
     ) -> bool:
         """Write the whole index for ``head``; False if it cannot keep these states.
 
@@ -290,7 +292,13 @@ class SideIndex:
 
         def write(db: sqlite3.Connection) -> bool:
             if not save_index(
-                db, index, order, head, revised=revised, revised_by=revised_by
+                db,
+                index,
+                order,
+                head,
+                revised=revised,
+                revised_by=revised_by,
+                snapshot=snapshot,
             ):
                 return False
             for table in ("negstate_lines", "negstate_records"):
@@ -385,6 +393,19 @@ class SideIndex:
         except sqlite3.Error as exc:
             self.drop(f"it could not be read ({exc})")
             return None
+
+    def snapshot_parts(self) -> Iterator[bytes]:
+        """The parts of the decoded snapshot the file keeps (none if none).
+
+        A file that cannot be read gives none: the log is read from its records.
+        """
+        db = self._connection()
+        if db is None:
+            return iter(())
+        try:
+            return iter(list(snapshot_parts(db)))
+        except sqlite3.Error:
+            return iter(())
 
     def seq_of(self, event_id: str) -> int | None:
         """The number of the record holding ``event_id``, as the file knows it."""

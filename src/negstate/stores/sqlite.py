@@ -37,6 +37,7 @@ from negstate.stores.checkpoints import (
     open_saved_index,
     plan_extension,
     save_index,
+    snapshot_parts,
     write_extension,
 )
 
@@ -327,12 +328,23 @@ class SqliteStorage:
         revised_by: Mapping[str, Sequence[str]],
         *,
         record_ids: Sequence[str],  # noqa: ARG002 - the records table has them
+        snapshot: Sequence[bytes] = (),
     ) -> bool:
-        """Keep the checkpoint index in the database (see ``checkpoints``)."""
+        """Keep the checkpoint index and the snapshot in the database."""
         with self._transaction("BEGIN IMMEDIATE"):
             return save_index(
-                self._db, index, order, head, revised=revised, revised_by=revised_by
+                self._db,
+                index,
+                order,
+                head,
+                revised=revised,
+                revised_by=revised_by,
+                snapshot=snapshot,
             )
+
+    def snapshot_parts(self) -> Iterator[bytes]:
+        """The parts of the decoded snapshot the database keeps (none if none)."""
+        return snapshot_parts(self._db)
 
     def index_is_current(self, head: tuple[int, str]) -> bool:
         """Whether the kept index matches ``head`` (appends can then grow it)."""
