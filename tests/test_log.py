@@ -924,6 +924,16 @@ class TestSavedIndex:
         assert log.saved_state_at("2025-03-02") is None
 
 
+@attrs.frozen(kw_only=True)
+class Paid(ns.Event):
+    """A user's event with a float field."""
+
+    amount: float
+
+
+PAYMENTS = ns.BUILTIN_EVENTS.with_event(Paid, lambda _draft, _event: None)
+
+
 def loaded(log: ns.EventLog) -> tuple[object, ...]:
     """What a log holds once loaded: events, recording times and valid-time order."""
     timeline = log.timeline()
@@ -958,7 +968,7 @@ def snapshot_reads() -> Iterator[list[bool]]:
         yield found
 
 
-def replace_snapshot(path: Path, parts: list[bytes]) -> None:
+def replace_snapshot(path: Path, parts: list[object]) -> None:
     """Put ``parts`` where the log at ``path`` keeps its snapshot."""
     database = path if path.suffix == ".sqlite" else side_index.SideIndex.path_of(path)
     with contextlib.closing(sqlite3.connect(database)) as db, db:
@@ -1023,19 +1033,43 @@ class TestSnapshot:
         with ns.open_log(path) as log:
             assert [e.id for e in log.timeline().events] == ["early", "p", "r", "q"]
 
+    @pytest.mark.parametrize(
+        "damaged", [[b"\x00not marshal"], ["text"], []], ids=["bytes", "text", "none"]
+    )
     def test_a_damaged_snapshot_is_passed_over(
-        self, tmp_path: Path, suffix: str
+        self, tmp_path: Path, suffix: str, damaged: list[object]
     ) -> None:
         path = tmp_path / f"log{suffix}"
         with ns.open_log(path) as log:
             log.append_many([proposal("p"), answer("r", "UA")])
             assert log.save_index()
             expected = loaded(log)
-        replace_snapshot(path, [b"\x00not marshal"])
+        replace_snapshot(path, damaged)
         with snapshot_reads() as found, ns.open_log(path) as log:
             assert loaded(log) == expected
             assert log.verify().ok
         assert found == [False, False]
+
+    def test_is_written_from_the_records_not_from_what_was_appended(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """An event appended as given (an int where the class says float) is
+        stored as its record decodes (a float): the snapshot holds the latter."""
+        path = tmp_path / f"log{suffix}"
+        paid = Paid(
+            id="pay",
+            occurred="2025-03-02",
+            sources=SOURCE,
+            amount=1,  # type: ignore[arg-type]
+        )
+        with ns.open_log(path, registry=PAYMENTS) as log:
+            log.append_many([proposal("p"), paid])
+            assert type(list(log.events())[1].amount) is int  # type: ignore[attr-defined]
+            assert log.save_index()
+        with snapshot_reads() as found, ns.open_log(path, registry=PAYMENTS) as log:
+            amount = list(log.events())[1].amount  # type: ignore[attr-defined]
+        assert found == [True]
+        assert (type(amount), amount) == (float, 1.0)
 
     def test_a_snapshot_of_other_records_is_passed_over(
         self, tmp_path: Path, suffix: str

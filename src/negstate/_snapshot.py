@@ -11,9 +11,10 @@ directly, as the fast decoder does for records whose hash was checked.
 
 The snapshot is a cache stamped with the last record it holds.  A log that has grown
 since then takes its events from the snapshot and decodes only the newer records.
-Anything unexpected (another format, an event class whose fields have changed,
-damaged bytes) raises :class:`UnusableSnapshot`, and the log is read from its
-records instead.
+Every part carries a CRC-32 checksum, checked before it is unmarshalled.  Anything
+unexpected (another format, another negstate version or event registry, an event
+class whose fields have changed, damaged bytes) raises :class:`UnusableSnapshot`,
+and the log is read from its records instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import inspect
 import marshal
 import sys
 import typing
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -31,6 +33,7 @@ from typing import Any, Final
 
 import attrs
 
+from negstate._version import __version__
 from negstate.dates import OPEN_END, FuzzyDate
 from negstate.events import Event
 from negstate.registry import EventRegistry
@@ -49,7 +52,10 @@ _TUPLE: Final = 0
 _FUZZY: Final = 1
 _DAY: Final = 2
 _FIRST_CLASS: Final = 3
-_HEADER_ITEMS: Final = 7
+_HEADER_ITEMS: Final = 9
+_KEY_VERSION: Final = 2
+"""The marshal version of the keys equal values are found by: it writes no
+back-references, so equal values give equal bytes."""
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
 
 Encode = Callable[[Any], Any]
@@ -117,6 +123,16 @@ def write_snapshot(
             ),
             tuple(timeline.revised_by.items()),
         )
+    entries = encoder.entries
+    try:
+        parts = [
+            marshal.dumps(tuple(entries[first : first + _PART_SIZE]))
+            for first in range(0, len(entries), _PART_SIZE)
+        ]
+        tail = (recording, tuple(moment_texts), times, saved_timeline)
+        parts.append(marshal.dumps(tail))
+    except ValueError:  # a value of a subclass of str or int, which marshal refuses
+        return []
     header = (
         FORMAT,
         head[0],
@@ -125,24 +141,28 @@ def write_snapshot(
         array("q").itemsize,
         tuple(_schema_of(cls) for cls in encoder.classes),
         _schema_of(FuzzyDate),
+        _signature_of(registry),
+        tuple(map(zlib.crc32, parts)),
     )
-    entries = encoder.entries
-    try:
-        parts = [marshal.dumps(header)]
-        parts.extend(
-            marshal.dumps(tuple(entries[first : first + _PART_SIZE]))
-            for first in range(0, len(entries), _PART_SIZE)
-        )
-        tail = (recording, tuple(moment_texts), times, saved_timeline)
-        parts.append(marshal.dumps(tail))
-    except ValueError:  # a value of a subclass of str or int, which marshal refuses
-        return []
-    return parts
+    packed = marshal.dumps(header)
+    return [zlib.crc32(packed).to_bytes(4, "big") + packed, *parts]
+
+
+def _header(first_part: bytes) -> Any:  # noqa: ANN401 - plain containers
+    """The header, once checked against the checksum written before it.
+
+    Damaged bytes can make ``marshal`` reserve memory for a list far longer than
+    the data, so nothing is unmarshalled before its checksum matches.
+    """
+    checksum, packed = first_part[:4], first_part[4:]
+    if int.from_bytes(checksum, "big") != zlib.crc32(packed):
+        raise UnusableSnapshot("the header is damaged")
+    return _loads(packed)
 
 
 def snapshot_head(first_part: bytes) -> tuple[int, str]:
     """The (seq, hash) a snapshot stands for, read from its first part."""
-    header = _loads(first_part)
+    header = _header(first_part)
     if not (
         isinstance(header, tuple)
         and len(header) == _HEADER_ITEMS
@@ -164,26 +184,47 @@ def read_snapshot(
 
     Raises UnusableSnapshot when the stamp is refused or anything is unexpected.
     """
-    pieces = iter(parts)
+    try:
+        return _read(iter(parts), registry, current)
+    except UnusableSnapshot:
+        raise
+    except Exception as exc:
+        # A cache: whatever fails, the records are read instead.
+        raise UnusableSnapshot(f"damaged ({exc!r})") from exc
+
+
+def _read(
+    pieces: Iterator[bytes],
+    registry: EventRegistry,
+    current: Callable[[int, str], bool],
+) -> Snapshot:
     first = next(pieces, None)
-    if first is None:
+    if type(first) is not bytes:
         raise UnusableSnapshot("no snapshot")
     seq, last_hash = snapshot_head(first)
     if not current(seq, last_hash):
         raise UnusableSnapshot("the snapshot belongs to other records")
-    header = _loads(first)
+    header = _header(first)
     if header[3] != sys.byteorder or header[4] != array("q").itemsize:
         raise UnusableSnapshot("written on a machine of another byte order")
-    if header[6] != _schema_of(FuzzyDate):
-        raise UnusableSnapshot("fuzzy dates have changed")
+    if header[6] != _schema_of(FuzzyDate) or header[7] != _signature_of(registry):
+        raise UnusableSnapshot("written by another negstate or event registry")
     values: list[Any] = []
     builders = _Builders(registry, values).for_header(header[5])
-    try:
-        return _rebuild(pieces, builders, values, registry, stamp=(seq, last_hash))
-    except UnusableSnapshot:
-        raise
-    except Exception as exc:
-        raise UnusableSnapshot(f"damaged ({exc!r})") from exc
+    checked = _checked(pieces, header[8])
+    return _rebuild(checked, builders, values, registry, stamp=(seq, last_hash))
+
+
+def _checked(pieces: Iterator[bytes], checksums: Sequence[int]) -> Iterator[bytes]:
+    """The parts, each checked against its checksum, and no more than were written."""
+    count = 0
+    for piece, checksum in zip(pieces, checksums, strict=False):
+        if type(piece) is not bytes or zlib.crc32(piece) != checksum:
+            raise UnusableSnapshot(f"part {count + 1} is damaged")
+        count += 1
+        yield piece
+    if count != len(checksums) or next(pieces, None) is not None:
+        raise UnusableSnapshot("parts are missing or added")
 
 
 def _rebuild(
@@ -205,7 +246,7 @@ def _rebuild(
             append(builders[entry[0]](entry))
     seq, last_hash = stamp
     if tail is None or next(pieces, None) is not None:
-        raise UnusableSnapshot("parts are missing")
+        raise UnusableSnapshot("parts are missing or added")
     recording, moment_texts, times, saved_timeline = tail
     events = list(map(values.__getitem__, _numbers(recording)))
     moments = [datetime.fromisoformat(text) for text in moment_texts]
@@ -249,14 +290,30 @@ class _Unsupported(Exception):  # noqa: N818 - caught inside this module
     """A value of a type the snapshot does not keep."""
 
 
-def _name_of(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
+def _name_of(named: type | Callable[..., Any]) -> str:
+    return f"{named.__module__}.{named.__qualname__}"
 
 
 def _schema_of(cls: type) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
     """A class's name and fields: a snapshot is read only by the same classes."""
     fields = attrs.fields(attrs.resolve_types(cls))
     return _name_of(cls), tuple((f.name, str(f.type), f.init) for f in fields)
+
+
+def _signature_of(registry: EventRegistry) -> tuple[Any, ...]:
+    """What shapes a saved order besides the classes' fields.
+
+    That is the library's version and the registry's tags and revisers.
+    """
+    kinds = sorted(
+        (
+            kind.tag,
+            _name_of(kind.event_type),
+            None if kind.reviser is None else _name_of(kind.reviser),
+        )
+        for kind in registry
+    )
+    return (__version__, tuple(kinds))
 
 
 def _classes_of(registry: EventRegistry) -> dict[str, type]:
@@ -322,7 +379,7 @@ class _Encoder:
         self._known = set(_classes_of(registry).values())
         self._numbers: dict[type, int] = {}
         self._fields: dict[type, list[tuple[str, Encode]]] = {}
-        self._by_content: dict[tuple[Any, ...], int] = {}
+        self._by_content: dict[bytes, int] = {}
         self._by_identity: dict[int, int] = {}
 
     def value(self, value: Any) -> int:  # noqa: ANN401 - any kept value
@@ -345,9 +402,14 @@ class _Encoder:
         return self._entry(self._flatten(value))
 
     def _entry(self, entry: tuple[Any, ...]) -> int:
-        found = self._by_content.get(entry)
+        # Keyed by the bytes, not the tuple: 0.0 == -0.0 and 1 == 1.0 == True.
+        try:
+            key = marshal.dumps(entry, _KEY_VERSION)
+        except ValueError as exc:  # a subclass of str or int, which marshal refuses
+            raise _Unsupported(entry) from exc
+        found = self._by_content.get(key)
         if found is None:
-            found = self._by_content[entry] = len(self.entries)
+            found = self._by_content[key] = len(self.entries)
             self.entries.append(entry)
         return found
 

@@ -270,7 +270,9 @@ class EventLog:
         self._recorded: list[datetime] | None = None
         self._ids: dict[str, int] | None = None
         self._timelines: dict[datetime | None, Timeline] = {}
-        self._from_snapshot = False
+        self._events_as_given = False
+        """Whether events are held as a snapshot or an append gave them, not as
+        the records decode: an index and its snapshot are written from records."""
         self._closed = False
         with self._storage.reading():
             self._catch_up()
@@ -446,22 +448,22 @@ class EventLog:
     def _all(self, *, from_records: bool = False) -> list[Event]:
         """Every event, decoded once and then kept up to date by appends.
 
-        With ``from_records``, events a snapshot gave are read again from the
-        records, as what an index and its snapshot are written from.
+        With ``from_records``, events a snapshot or an append gave are read again
+        from the records, as what an index and its snapshot are written from.
         """
-        if from_records and self._from_snapshot:
+        if from_records and self._events_as_given:
             self._events = self._recorded = self._ids = None
             self._timelines.clear()
         if self._events is None:
             self._events, self._recorded, self._ids = [], [], None
-            self._from_snapshot = False
+            self._events_as_given = False
             try:
                 with self._storage.reading():
                     snapshot = None if from_records else self._load_snapshot()
                     if snapshot is None:
                         self._load(1, self._count + 1, GENESIS)
                     else:
-                        self._from_snapshot = True
+                        self._events_as_given = True
                         self._load(snapshot.seq + 1, self._count + 1, snapshot.hash)
                         self._take_timeline(snapshot)
             except BaseException:
@@ -854,6 +856,7 @@ class EventLog:
                     self._ids[event.id] = len(self._events)
                 self._events.append(event)
                 self._recorded.append(recorded_at)
+                self._events_as_given = True
             written[event.id] = _record(row, event, recorded_at)
         self._tail = stored[-1]
         self._count = stored[-1].seq

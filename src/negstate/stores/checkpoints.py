@@ -294,9 +294,9 @@ def snapshot_parts(db: sqlite3.Connection) -> Iterator[bytes]:
     """The parts of the snapshot kept in ``db``, in order (none if it keeps none)."""
     try:
         rows = db.execute("SELECT data FROM negstate_snapshot ORDER BY part")
-    except sqlite3.OperationalError:
+    except sqlite3.Error:
         return iter(())
-    return (bytes(row[0]) for row in rows)
+    return (row[0] for row in rows)
 
 
 def index_is_current(db: sqlite3.Connection, head: tuple[int, str]) -> bool:
