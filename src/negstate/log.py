@@ -270,9 +270,9 @@ class EventLog:
         self._recorded: list[datetime] | None = None
         self._ids: dict[str, int] | None = None
         self._timelines: dict[datetime | None, Timeline] = {}
+        # True while events are held as a snapshot or an append gave them, which
+        # may differ from what the records decode to (an int for a float field).
         self._events_as_given = False
-        """Whether events are held as a snapshot or an append gave them, not as
-        the records decode: an index and its snapshot are written from records."""
         self._closed = False
         with self._storage.reading():
             self._catch_up()
@@ -395,31 +395,37 @@ class EventLog:
         return bulk.last_hash
 
     def _load_snapshot(self) -> Snapshot | None:
-        """Take the events of a saved snapshot of this log's first records.
-
-        The snapshot is used when the record it is stamped with is this log's
-        record of that number, whose hash covers every record before it.  An
-        unusable snapshot is passed over (None): the records are read instead.
-        """
-        parts = getattr(self._storage, "snapshot_parts", None)
-        if parts is None:
-            return None
-
-        def current(seq: int, last_hash: str) -> bool:
-            if not 0 < seq <= self._count:
-                return False
-            return next(self._storage.read(seq, seq + 1)).hash == last_hash
-
-        try:
-            with paused_gc():
-                snapshot = read_snapshot(parts(), self._registry, current)
-        except UnusableSnapshot:
+        """Take the events of a saved snapshot of this log's first records."""
+        snapshot = self._stored_snapshot(self._count)
+        if snapshot is None:
             return None
         assert self._events is not None  # noqa: S101 - called once loading started
         assert self._recorded is not None  # noqa: S101 - called once loading started
         self._events.extend(snapshot.events)
         self._recorded.extend(snapshot.recorded)
         return snapshot
+
+    def _stored_snapshot(self, count: int) -> Snapshot | None:
+        """The saved snapshot, if it stands for the first of ``count`` records.
+
+        It does when the record it is stamped with is the stored record of that
+        number, whose hash covers every record before it.  An unusable snapshot
+        is passed over (None): the records are read instead.
+        """
+        parts = getattr(self._storage, "snapshot_parts", None)
+        if parts is None:
+            return None
+
+        def current(seq: int, last_hash: str) -> bool:
+            if not 0 < seq <= count:
+                return False
+            return next(self._storage.read(seq, seq + 1)).hash == last_hash
+
+        try:
+            with paused_gc():
+                return read_snapshot(parts(), self._registry, current)
+        except UnusableSnapshot:
+            return None
 
     def _take_timeline(self, snapshot: Snapshot) -> None:
         """Keep the snapshot's timeline, with the newer records' events after it.
@@ -1093,7 +1099,7 @@ class EventLog:
         previous: StoredRecord | None = None
         try:
             with self._storage.reading():
-                snapshot = self._stored_snapshot()
+                snapshot = self._stored_snapshot(self._storage.count())
                 events: list[Event] = []
                 for stored in self._storage.read_fresh():
                     where = self._storage.place(stored)
@@ -1113,24 +1119,6 @@ class EventLog:
                 location=self.location, records=checked, problem=problem
             )
         return VerifyReport(location=self.location, records=checked)
-
-    def _stored_snapshot(self) -> Snapshot | None:
-        """The snapshot a load of the stored records would use, if any."""
-        parts = getattr(self._storage, "snapshot_parts", None)
-        if parts is None:
-            return None
-        count = self._storage.count()
-
-        def current(seq: int, last_hash: str) -> bool:
-            if not 0 < seq <= count:
-                return False
-            return next(self._storage.read(seq, seq + 1)).hash == last_hash
-
-        try:
-            with paused_gc():
-                return read_snapshot(parts(), self._registry, current)
-        except UnusableSnapshot:
-            return None
 
     def _check_snapshot(self, snapshot: Snapshot, record: Record) -> None:
         """Raise IntegrityError if the snapshot differs from ``record``."""

@@ -460,15 +460,12 @@ def build_timeline(
     del ids
     order.sort(key=packed.__getitem__)
     del packed
-    return Timeline(
-        order=_Order(
-            events=[ordered[n] for n in order],
-            latest=array("q", (latest[n] for n in order)),
-            earliest=array("q", (earliest[n] for n in order)),
-            depth=array("q", (depth[n] for n in order)),
-            registry=registry,
-        ),
-        length=count,
+    return timeline_from_parts(
+        events=[ordered[n] for n in order],
+        latest=array("q", (latest[n] for n in order)),
+        earliest=array("q", (earliest[n] for n in order)),
+        depth=array("q", (depth[n] for n in order)),
+        registry=registry,
         revisions=revised.revisions,
         revised_by=revised.revised_by,
     )
@@ -484,7 +481,7 @@ def timeline_from_parts(
     revisions: Mapping[str, Event],
     revised_by: Mapping[str, tuple[str, ...]],
 ) -> Timeline:
-    """A timeline from the parts :func:`build_timeline` made, kept and read back."""
+    """A timeline from its parts: those :func:`build_timeline` sorts, or a kept copy."""
     count = len(events)
     if not len(latest) == len(earliest) == len(depth) == count:
         msg = "a timeline's parts must be of one length"
