@@ -1009,7 +1009,9 @@ class TestSnapshot:
         with snapshot_reads() as found, ns.open_log(path, read_only=True) as log:
             assert loaded(log) == expected
             assert [ns.state_at(log, on=day) for day in ("2025-03-15", None)] == states
-            assert log.verify().ok
+            report = log.verify()
+            assert report.ok
+            assert report.snapshot_records == saved
         assert found == [True, True]  # the load, then verify
 
     def test_an_append_after_the_snapshot_extends_its_order(
@@ -1117,7 +1119,9 @@ class TestSnapshot:
             assert "differs from record 2" in str(report.problem)
             assert "negstate index" in str(report.problem)
             assert log.save_index()
-            assert log.verify().ok
+            report = log.verify()
+            assert report.ok
+            assert str(report).endswith("; the snapshot of the first 2 matches them")
 
 
 class TestIndexBesideJsonLines:

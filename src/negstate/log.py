@@ -227,6 +227,9 @@ class VerifyReport:
     location: str
     records: int
     problem: NegstateError | None = None
+    snapshot_records: int = 0
+    """How many records the snapshot kept with the index stands for, each found
+    equal to its record (0: no snapshot that loads would read)."""
 
     @property
     def ok(self) -> bool:
@@ -235,7 +238,12 @@ class VerifyReport:
 
     def __str__(self) -> str:
         if self.problem is None:
-            return f"{self.location}: {self.records} record(s), hash chain intact"
+            found = f"{self.location}: {self.records} record(s), hash chain intact"
+            if self.snapshot_records:
+                found += (
+                    f"; the snapshot of the first {self.snapshot_records} matches them"
+                )
+            return found
         return (
             f"{self.location}: broken after {self.records} good record(s): "
             f"{self.problem}"
@@ -1118,7 +1126,11 @@ class EventLog:
             return VerifyReport(
                 location=self.location, records=checked, problem=problem
             )
-        return VerifyReport(location=self.location, records=checked)
+        return VerifyReport(
+            location=self.location,
+            records=checked,
+            snapshot_records=0 if snapshot is None else snapshot.seq,
+        )
 
     def _check_snapshot(self, snapshot: Snapshot, record: Record) -> None:
         """Raise IntegrityError if the snapshot differs from ``record``."""

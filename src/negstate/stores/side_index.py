@@ -397,15 +397,11 @@ class SideIndex:
     def snapshot_parts(self) -> Iterator[bytes]:
         """The parts of the decoded snapshot the file keeps (none if none).
 
-        A file that cannot be read gives none: the log is read from its records.
+        Read as they are used; a read that fails makes the snapshot unusable, and
+        the log is read from its records.
         """
         db = self._connection()
-        if db is None:
-            return iter(())
-        try:
-            return iter(list(snapshot_parts(db)))
-        except sqlite3.Error:
-            return iter(())
+        return iter(()) if db is None else snapshot_parts(db)
 
     def seq_of(self, event_id: str) -> int | None:
         """The number of the record holding ``event_id``, as the file knows it."""
