@@ -148,7 +148,7 @@ def write_snapshot(
     return [zlib.crc32(packed).to_bytes(4, "big") + packed, *parts]
 
 
-def _header(first_part: bytes) -> Any:  # noqa: ANN401 - plain containers
+def _header(first_part: bytes) -> tuple[Any, ...]:
     """The header, once checked against the checksum written before it.
 
     Damaged bytes can make ``marshal`` reserve memory for a list far longer than
@@ -157,22 +157,16 @@ def _header(first_part: bytes) -> Any:  # noqa: ANN401 - plain containers
     checksum, packed = first_part[:4], first_part[4:]
     if int.from_bytes(checksum, "big") != zlib.crc32(packed):
         raise UnusableSnapshot("the header is damaged")
-    return _loads(packed)
-
-
-def snapshot_head(first_part: bytes) -> tuple[int, str]:
-    """The (seq, hash) a snapshot stands for, read from its first part."""
-    header = _header(first_part)
+    header = _loads(packed)
     if not (
         isinstance(header, tuple)
         and len(header) == _HEADER_ITEMS
         and header[0] == FORMAT
+        and type(header[1]) is int
+        and type(header[2]) is str
     ):
         raise UnusableSnapshot("not a snapshot of this format")
-    seq, last_hash = header[1], header[2]
-    if type(seq) is not int or type(last_hash) is not str:
-        raise UnusableSnapshot("the stamp is damaged")
-    return seq, last_hash
+    return header
 
 
 def read_snapshot(
@@ -201,10 +195,10 @@ def _read(
     first = next(pieces, None)
     if type(first) is not bytes:
         raise UnusableSnapshot("no snapshot")
-    seq, last_hash = snapshot_head(first)
+    header = _header(first)
+    seq, last_hash = header[1], header[2]
     if not current(seq, last_hash):
         raise UnusableSnapshot("the snapshot belongs to other records")
-    header = _header(first)
     if header[3] != sys.byteorder or header[4] != array("q").itemsize:
         raise UnusableSnapshot("written on a machine of another byte order")
     if header[6] != _schema_of(FuzzyDate) or header[7] != _signature_of(registry):
