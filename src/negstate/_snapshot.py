@@ -511,25 +511,17 @@ class _Builders:
         builders: list[Build] = [
             values_tuple,
             _fuzzy_date,
-            lambda entry: date.fromordinal(entry[1]),
+            lambda entry: _day(entry[1]),
         ]
-        try:
-            for name, fields in schemas:
-                cls = self._known.get(name)
-                if cls is None or _schema_of(cls) != (name, fields):
-                    raise UnusableSnapshot(f"the fields of {name} have changed")
-                builders.append(self._builder(cls))
-        except (TypeError, ValueError) as exc:
-            raise UnusableSnapshot(f"damaged header ({exc})") from exc
+        for name, fields in schemas:
+            cls = self._known.get(name)
+            if cls is None or _schema_of(cls) != (name, fields):
+                raise UnusableSnapshot(f"the fields of {name} have changed")
+            builders.append(self._builder(cls))
         return builders
 
     def _builder(self, cls: type) -> Build:
-        names: dict[str, Any] = {
-            "_new": _new,
-            "_set": _set,
-            "cls": cls,
-            "values": self._values,
-        }
+        names: dict[str, Any] = {"_new": _new, "cls": cls, "values": self._values}
         lines = ["def build(entry):", "    obj = _new(cls)"]
         position = 1
         for field in attrs.fields(attrs.resolve_types(cls)):
@@ -542,17 +534,12 @@ class _Builders:
             else:
                 names[f"default_{field.name}"] = field.default
                 value = f"default_{field.name}"
-            lines.append(f"    {_setter(cls, field.name, names)}(obj, {value})")
+            names[f"set_{field.name}"] = _slot_setter(cls, field.name)
+            lines.append(f"    set_{field.name}(obj, {value})")
         lines.append("    return obj")
         exec("\n".join(lines), names)  # noqa: S102 - generated from attrs fields
         built: Build = names["build"]
         return built
-
-
-def _setter(cls: type, name: str, names: dict[str, Any]) -> str:
-    """The name, in ``names``, of the function that sets field ``name``."""
-    names[f"set_{name}"] = _slot_setter(cls, name)
-    return f"set_{name}"
 
 
 def _snippet(kind: tuple[str, Any], item: str, names: dict[str, Any]) -> str:
