@@ -923,6 +923,26 @@ class TestSavedIndex:
         assert not log.save_index()
         assert log.saved_state_at("2025-03-02") is None
 
+    def test_a_position_no_event_set_leaves_the_index_as_it_was(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """The index keeps positions by the events that set them: once a user
+        reducer sets one by hand, saving returns False and writes nothing, after
+        the index's tables were already being written."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path, registry=BACKING) as log:
+            log.append_many([proposal("p"), proposal("q", "2025-03-02")])
+            assert log.save_index()
+            log.append(
+                Backed(id="b", occurred="2025-03-03", sources=SOURCE, party="UA")
+            )
+        before = index_tables(path)
+        with ns.open_log(path, registry=BACKING) as log:
+            assert not log.save_index()
+            assert log.saved_state_at() is None
+            assert ns.state_at(log).positions["UA", "ceasefire"].event == "b"
+        assert index_tables(path) == before
+
 
 @attrs.frozen(kw_only=True)
 class Paid(ns.Event):
@@ -932,6 +952,30 @@ class Paid(ns.Event):
 
 
 PAYMENTS = ns.BUILTIN_EVENTS.with_event(Paid, lambda _draft, _event: None)
+
+
+@attrs.frozen(kw_only=True)
+class Backed(ns.Event):
+    """A user's event whose reducer sets a position by hand."""
+
+    party: str
+
+
+def back_ceasefire(draft: ns.StateDraft, event: Backed) -> None:
+    draft.set_position(
+        ns.Position(
+            party=event.party,
+            issue="ceasefire",
+            stance=ns.Stance.SUPPORTS,
+            terms=ns.Terms(),
+            text="",
+            since=event.occurred,
+            event=event.id,
+        )
+    )
+
+
+BACKING = ns.BUILTIN_EVENTS.with_event(Backed, back_ceasefire)
 
 
 def loaded(log: ns.EventLog) -> tuple[object, ...]:

@@ -101,8 +101,19 @@ def write_snapshot(
             else array("q", map(encoder.value, timeline.events)).tobytes()
         )
         recording = array("q", map(encoder.value, events)).tobytes()
+        revisions = (
+            ()
+            if timeline is None
+            else tuple(
+                (event_id, encoder.value(revision))
+                for event_id, revision in timeline.revisions.items()
+            )
+        )
+        parts = encoder.parts()
     except _Unsupported:
         return []
+    finally:
+        encoder.release()
     moments: dict[datetime, int] = {}
     moment_texts: list[str] = []
     for moment in recorded:
@@ -117,21 +128,14 @@ def write_snapshot(
             array("q", timeline.latest).tobytes(),
             array("q", timeline.earliest).tobytes(),
             array("q", timeline.depth).tobytes(),
-            tuple(
-                (event_id, encoder.value(revision))
-                for event_id, revision in timeline.revisions.items()
-            ),
+            revisions,
             tuple(timeline.revised_by.items()),
         )
-    entries = encoder.entries
     try:
-        parts = [
-            marshal.dumps(tuple(entries[first : first + _PART_SIZE]))
-            for first in range(0, len(entries), _PART_SIZE)
-        ]
-        tail = (recording, tuple(moment_texts), times, saved_timeline)
-        parts.append(marshal.dumps(tail))
-    except ValueError:  # a value of a subclass of str or int, which marshal refuses
+        parts.append(
+            marshal.dumps((recording, tuple(moment_texts), times, saved_timeline))
+        )
+    except ValueError:  # an id of a subclass of str, which marshal refuses
         return []
     header = (
         FORMAT,
@@ -365,11 +369,17 @@ _UnionType = type(int | None)
 
 
 class _Encoder:
-    """Flattens events into the value table, each distinct value stored once."""
+    """Flattens events into the value table, each distinct value stored once.
+
+    Entries are marshalled a part at a time as they are added, so the table's
+    tuples are never all held at once.
+    """
 
     def __init__(self, registry: EventRegistry) -> None:
         self.classes: list[type] = []
-        self.entries: list[tuple[Any, ...]] = []
+        self._parts: list[bytes] = []
+        self._pending: list[tuple[Any, ...]] = []
+        self._count = 0
         self._known = set(_classes_of(registry).values())
         self._numbers: dict[type, int] = {}
         self._fields: dict[type, list[tuple[str, Encode]]] = {}
@@ -390,10 +400,40 @@ class _Encoder:
             found = self._by_identity.get(id(value))
             if found is None:
                 entry = self._flatten(value)  # adds the values it holds first
-                found = self._by_identity[id(value)] = len(self.entries)
-                self.entries.append(entry)
+                found = self._by_identity[id(value)] = self._add(entry)
             return found
         return self._entry(self._flatten(value))
+
+    def parts(self) -> list[bytes]:
+        """The marshalled parts of the table, in order."""
+        self._flush()
+        return self._parts
+
+    def release(self) -> None:
+        """Drop the tables of values seen.
+
+        The encoding functions refer back to the encoder, so it is freed only by
+        a collection, which a paused collector may not run for a long time.
+        """
+        self._parts, self._pending, self._fields = [], [], {}
+        self._by_content, self._by_identity = {}, {}
+
+    def _add(self, entry: tuple[Any, ...]) -> int:
+        number = self._count
+        self._count += 1
+        self._pending.append(entry)
+        if len(self._pending) == _PART_SIZE:
+            self._flush()
+        return number
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        try:
+            self._parts.append(marshal.dumps(tuple(self._pending)))
+        except ValueError as exc:  # a subclass of str or int, which marshal refuses
+            raise _Unsupported(exc) from exc
+        self._pending = []
 
     def _entry(self, entry: tuple[Any, ...]) -> int:
         # Keyed by the bytes, not the tuple: 0.0 == -0.0 and 1 == 1.0 == True.
@@ -403,8 +443,7 @@ class _Encoder:
             raise _Unsupported(entry) from exc
         found = self._by_content.get(key)
         if found is None:
-            found = self._by_content[key] = len(self.entries)
-            self.entries.append(entry)
+            found = self._by_content[key] = self._add(entry)
         return found
 
     def _flatten(self, value: Any) -> tuple[Any, ...]:  # noqa: ANN401 - an attrs value

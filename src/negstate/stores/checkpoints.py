@@ -219,25 +219,69 @@ def save_index(
     """
     if index.custom_histories:
         return False
-    rows: list[tuple[str, str, int, str]] = []
-    keys: list[tuple[str, int, str]] = []
-    dated: list[tuple[str, int, str]] = []
+    # Rows are written as they are made, not gathered first: a savepoint undoes
+    # what was written if an entry turns out not to be one these tables keep.
+    db.execute("SAVEPOINT negstate_save_index")
     try:
-        for table in TABLES:
-            history = index.histories[table]
-            for key, (positions, entries) in history.versions.items():
-                keys.append((table, positions[0], _key_text(key)))
-                rows.extend(_version_rows(table, key, positions, entries))
-                ends = _dated_row(table, key, entries[-1])
-                if ends is not None:
-                    dated.append(ends)
+        _write_index(
+            db,
+            index,
+            order,
+            head=head,
+            revised=revised,
+            revised_by=revised_by,
+            snapshot=snapshot,
+        )
     except TypeError:
+        db.execute("ROLLBACK TO negstate_save_index")
+        db.execute("RELEASE negstate_save_index")
         return False
+    db.execute("RELEASE negstate_save_index")
+    return True
+
+
+def _write_index(
+    db: sqlite3.Connection,
+    index: ReplayIndex,
+    order: SavedOrder,
+    *,
+    head: tuple[int, str],
+    revised: Mapping[str, str],
+    revised_by: Mapping[str, Sequence[str]],
+    snapshot: Sequence[bytes],
+) -> None:
     # Dropped, not emptied: an index of an older format has other columns.
     for table in (*_TABLES_KEPT, "negstate_index_meta"):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for statement in _SCHEMA:
         db.execute(statement)
+    histories = [(table, index.histories[table].versions) for table in TABLES]
+    db.executemany(
+        "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)",
+        (
+            row
+            for table, versions in histories
+            for key, (positions, entries) in versions.items()
+            for row in _version_rows(table, key, positions, entries)
+        ),
+    )
+    db.executemany(
+        "INSERT INTO negstate_keys VALUES (?, ?, ?)",
+        (
+            (table, positions[0], _key_text(key))
+            for table, versions in histories
+            for key, (positions, _) in versions.items()
+        ),
+    )
+    db.executemany(
+        "INSERT INTO negstate_dated VALUES (?, ?, ?)",
+        (
+            row
+            for table, versions in histories
+            for key, (_, entries) in versions.items()
+            if (row := _dated_row(table, key, entries[-1])) is not None
+        ),
+    )
     db.executemany(
         "INSERT INTO negstate_order VALUES (?, ?, ?, ?, ?)",
         zip(
@@ -249,9 +293,6 @@ def save_index(
             strict=True,
         ),
     )
-    db.executemany("INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", rows)
-    db.executemany("INSERT INTO negstate_keys VALUES (?, ?, ?)", keys)
-    db.executemany("INSERT INTO negstate_dated VALUES (?, ?, ?)", dated)
     db.executemany(
         "INSERT INTO negstate_swaps VALUES (?, ?)",
         zip(
@@ -277,7 +318,6 @@ def save_index(
             ("length", str(len(order.events))),
         ],
     )
-    return True
 
 
 # -- reading --------------------------------------------------------------------------
