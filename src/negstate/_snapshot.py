@@ -58,7 +58,6 @@ _KEY_VERSION: Final = 2
 back-references, so equal values give equal bytes."""
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
 
-Encode = Callable[[Any], Any]
 Build = Callable[[tuple[Any, ...]], Any]
 
 
@@ -381,28 +380,40 @@ class _Encoder:
         self._pending: list[tuple[Any, ...]] = []
         self._count = 0
         self._known = set(_classes_of(registry).values())
-        self._numbers: dict[type, int] = {}
-        self._fields: dict[type, list[tuple[str, Encode]]] = {}
+        self._flatteners: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
         self._by_content: dict[bytes, int] = {}
         self._by_identity: dict[int, int] = {}
 
     def value(self, value: Any) -> int:  # noqa: ANN401 - any kept value
-        """The number of ``value``'s entry in the table, adding it if new."""
+        """The number of ``value``'s entry in the table, adding it if new.
+
+        Values are found by identity first (the events hold them all the while),
+        then by content; events only by identity, since they are unique by id.
+        """
+        found = self._by_identity.get(id(value))
+        if found is not None:
+            return found
         cls = type(value)
         if cls is FuzzyDate:
-            return self._entry(
+            found = self._entry(
                 (_FUZZY, value.first_ordinal, value.last_ordinal, str(value))
             )
-        if cls is date:
-            return self._entry((_DAY, value.toordinal()))
-        if isinstance(value, Event):
-            # Events are unique by id: compared by identity, not by content.
-            found = self._by_identity.get(id(value))
-            if found is None:
-                entry = self._flatten(value)  # adds the values it holds first
-                found = self._by_identity[id(value)] = self._add(entry)
-            return found
-        return self._entry(self._flatten(value))
+        elif cls is date:
+            found = self._entry((_DAY, value.toordinal()))
+        else:
+            flatten = self._flatteners.get(cls) or self._flattener_of(cls)
+            entry = flatten(value)  # adds the values it holds first
+            found = self._add(entry) if isinstance(value, Event) else self._entry(entry)
+        self._by_identity[id(value)] = found
+        return found
+
+    def values(self, items: tuple[Any, ...]) -> int:
+        """The number of the entry of a tuple of values, adding it if new."""
+        found = self._by_identity.get(id(items))
+        if found is None:
+            found = self._entry((_TUPLE, *map(self.value, items)))
+            self._by_identity[id(items)] = found
+        return found
 
     def parts(self) -> list[bytes]:
         """The marshalled parts of the table, in order."""
@@ -412,10 +423,10 @@ class _Encoder:
     def release(self) -> None:
         """Drop the tables of values seen.
 
-        The encoding functions refer back to the encoder, so it is freed only by
+        The generated flatteners refer back to the encoder, so it is freed only by
         a collection, which a paused collector may not run for a long time.
         """
-        self._parts, self._pending, self._fields = [], [], {}
+        self._parts, self._pending, self._flatteners = [], [], {}
         self._by_content, self._by_identity = {}, {}
 
     def _add(self, entry: tuple[Any, ...]) -> int:
@@ -446,52 +457,38 @@ class _Encoder:
             found = self._by_content[key] = self._add(entry)
         return found
 
-    def _flatten(self, value: Any) -> tuple[Any, ...]:  # noqa: ANN401 - an attrs value
-        cls = type(value)
-        fields = self._fields.get(cls)
-        if fields is None:
-            fields = self._fields_of(cls)
-        return (
-            self._numbers[cls],
-            *(encode(getattr(value, n)) for n, encode in fields),
-        )
-
-    def _fields_of(self, cls: type) -> list[tuple[str, Encode]]:
+    def _flattener_of(self, cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        """A function from a ``cls`` instance to its entry, generated per class."""
         if cls not in self._known:
             raise _Unsupported(cls)
-        fields: list[tuple[str, Encode]] = []
+        number = _FIRST_CLASS + len(self.classes)
+        names: dict[str, Any] = {"value": self.value, "values": self.values}
+        items = [str(number)]
         for field in attrs.fields(attrs.resolve_types(cls)):
             if not field.init:
                 if field.default is attrs.NOTHING:
                     raise _Unsupported(cls)
                 continue
-            fields.append((field.name, self._encoder(_kind_of(field.type))))
-        self._numbers[cls] = _FIRST_CLASS + len(self.classes)
+            items.append(_encoding(_kind_of(field.type), f"item.{field.name}"))
+        exec(  # noqa: S102 - generated from attrs fields
+            f"def flatten(item):\n    return ({', '.join(items)},)", names
+        )
+        flatten: Callable[[Any], tuple[Any, ...]] = names["flatten"]
         self.classes.append(cls)
-        self._fields[cls] = fields
-        return fields
-
-    def _encoder(self, kind: tuple[str, Any]) -> Encode:
-        name, detail = kind
-        if name == "plain":
-            return _same
-        if name == "enum":
-            return _enum_value
-        if name == "value":
-            return self.value
-        if name == "values":
-            value = self.value
-            return lambda items: self._entry((_TUPLE, *map(value, items)))
-        inner = self._encoder(detail)
-        return lambda item: None if item is None else inner(item)
+        self._flatteners[cls] = flatten
+        return flatten
 
 
-def _same(value: Any) -> Any:  # noqa: ANN401
-    return value
-
-
-def _enum_value(member: Enum) -> Any:  # noqa: ANN401
-    return member.value
+def _encoding(kind: tuple[str, Any], item: str) -> str:
+    """Python code that flattens a field kept as ``kind`` from expression ``item``."""
+    name, detail = kind
+    if name == "plain":
+        return item
+    if name == "enum":
+        return f"{item}.value"
+    if name in {"value", "values"}:
+        return f"{name}({item})"
+    return f"(None if {item} is None else {_encoding(detail, item)})"
 
 
 _new = object.__new__
