@@ -13,6 +13,7 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
   day apart and days 30 days apart;
 - peak resident memory of a fresh process that loads and folds the log;
+- ``save_index`` on each backend, the snapshot of decoded events included;
 - the ``negstate state LOG --at DAY`` and ``negstate diff LOG --from D1 --to D2``
   commands and the append of one event, each as a fresh process, replaying the
   SQLite log and then with its saved index.
@@ -376,7 +377,11 @@ def snapshot_figures(jsonl: Path, sqlite: Path, repeat: int) -> dict[str, float]
     with timed("snapshots"):
         for name, path in (("jsonl", jsonl), ("sqlite", sqlite)):
             with ns.open_log(path) as log:
+                started = time.perf_counter()
                 log.save_index()
+                figures[f"save_index {name}, snapshot included (s)"] = (
+                    time.perf_counter() - started
+                )
                 size = len(log)
             seconds = statistics.median(
                 cold_load(path) for _ in range(max(1, repeat // 2))

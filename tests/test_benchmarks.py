@@ -97,6 +97,8 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "diff, random days (ms)",
         "durable append, one event sqlite (ms)",
         "peak RSS load + fold sqlite (MB)",
+        "save_index sqlite, snapshot included (s)",
+        "cold load + fold sqlite, snapshot (events/s)",
         "negstate state --at, fresh process, saved index (s)",
         "append one event, fresh process, saved index (s)",
         "negstate state --at, fresh process, jsonl + index (s)",
