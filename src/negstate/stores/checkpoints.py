@@ -217,52 +217,30 @@ def save_index(
     """
     if index.custom_histories:
         return False
+    histories = [(table, index.histories[table].versions) for table in TABLES]
     # Rows are written as they are made, not gathered first: a savepoint undoes
     # what was written if an entry turns out not to be one these tables keep.
     db.execute("SAVEPOINT negstate_save_index")
     try:
-        _write_index(
-            db,
-            index,
-            order,
-            head=head,
-            revised=revised,
-            revised_by=revised_by,
-            snapshot=snapshot,
+        # Dropped, not emptied: an index of an older format has other columns.
+        for table in (*_TABLES_KEPT, "negstate_index_meta"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.executemany(
+            "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)",
+            (
+                row
+                for table, versions in histories
+                for key, (positions, entries) in versions.items()
+                for row in _version_rows(table, key, positions, entries)
+            ),
         )
     except TypeError:
         db.execute("ROLLBACK TO negstate_save_index")
         db.execute("RELEASE negstate_save_index")
         return False
     db.execute("RELEASE negstate_save_index")
-    return True
-
-
-def _write_index(
-    db: sqlite3.Connection,
-    index: ReplayIndex,
-    order: SavedOrder,
-    *,
-    head: tuple[int, str],
-    revised: Mapping[str, str],
-    revised_by: Mapping[str, Sequence[str]],
-    snapshot: Sequence[bytes],
-) -> None:
-    # Dropped, not emptied: an index of an older format has other columns.
-    for table in (*_TABLES_KEPT, "negstate_index_meta"):
-        db.execute(f"DROP TABLE IF EXISTS {table}")
-    for statement in _SCHEMA:
-        db.execute(statement)
-    histories = [(table, index.histories[table].versions) for table in TABLES]
-    db.executemany(
-        "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)",
-        (
-            row
-            for table, versions in histories
-            for key, (positions, entries) in versions.items()
-            for row in _version_rows(table, key, positions, entries)
-        ),
-    )
     db.executemany(
         "INSERT INTO negstate_keys VALUES (?, ?, ?)",
         (
@@ -318,6 +296,7 @@ def _write_index(
             ("length", str(len(order.events))),
         ],
     )
+    return True
 
 
 # -- reading --------------------------------------------------------------------------
