@@ -4,6 +4,7 @@ import copy
 import json
 from datetime import date
 
+import attrs
 from hypothesis import given
 
 import negstate as ns
@@ -160,3 +161,50 @@ class TestCheckpointDiff:
             ns.fold(timeline.counting(second), as_of=second),
         )
         assert fast == full
+
+
+class TestRevisionsInChanges:
+    """A change names the revisions of its events after the events themselves."""
+
+    def test_revisions_follow_the_events_they_revise(self) -> None:
+        """Revisions come in the time order of the events they revise, not in the
+        order a set of those events' ids happens to iterate in, which differs
+        between processes; sixteen pairs of ids make a match by chance unlikely."""
+        later = ns.Source(title="A later report", outlet="Wire")
+        for number in range(16):
+            first = ns.ProposalMade(
+                id=f"offer-{number}",
+                occurred="2025-01-01",
+                sources=SOURCE,
+                proposer="UA",
+                addressees=("RU",),
+                issue="ceasefire",
+            )
+            counter = ns.ProposalMade(
+                id=f"counter-{number}",
+                occurred="2025-01-02",
+                sources=SOURCE,
+                proposer="RU",
+                addressees=("UA",),
+                issue="ceasefire",
+                counters=first.id,
+            )
+            fixes = [
+                ns.EventCorrected(
+                    id=f"fix-of-{target.id}",
+                    occurred="2026-01",
+                    sources=later,
+                    target=target.id,
+                    replacement=attrs.evolve(target, sources=(later,)),
+                )
+                for target in (counter, first)
+            ]
+            events = [first, counter, *fixes]
+            changes = ns.diff(ns.state_at(events, on="2024-12-01"), ns.state_at(events))
+            offer = next(c for c in changes if c.path == f"proposals/{first.id}")
+            assert offer.events == (
+                first.id,
+                counter.id,
+                f"fix-of-{first.id}",
+                f"fix-of-{counter.id}",
+            )

@@ -361,8 +361,8 @@ def _changes(
                 was_events = set(_record_events(was))
                 now_events = set(_record_events(now))
                 causes = (was_events ^ now_events) or (was_events | now_events)
-            revisions = _revisions_between(before, after, causes)
             found = _in_time_order(causes, known)
+            revisions = _revisions_between(before, after, found)
             events = (*(event_id for event_id, _ in found), *(r.id for r in revisions))
             changes.append(
                 Change(
@@ -421,16 +421,20 @@ def _sources_of(
 
 
 def _revisions_between(
-    before: NegotiationState, after: NegotiationState, causes: set[str]
+    before: NegotiationState,
+    after: NegotiationState,
+    causes: list[tuple[str, Event | None]],
 ) -> tuple[Event, ...]:
     """Revisions of a change's events that only one of the states was replayed with.
 
-    A correction recorded between two knowledge times is such a revision.
+    A correction recorded between two knowledge times is such a revision.  They
+    come in the order of the events they revise (``causes``, in time order), each
+    event's by id.
     """
     if not before.revised_by and not after.revised_by:
         return ()
     found: dict[str, Event] = {}
-    for event_id in causes:
+    for event_id, _ in causes:
         old = {r.id: r for r in before.revised_by.get(event_id, ())}
         new = {r.id: r for r in after.revised_by.get(event_id, ())}
         for revision_id in sorted(old.keys() ^ new.keys()):
