@@ -27,6 +27,7 @@ from negstate.stores import jsonl as jsonl_store
 from negstate.stores import side_index
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
 from tests.strategies import days_in_streams, event_streams, revised_streams
+from tests.test_snapshot import timeline_parts
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed", "jsonl-indexed")
@@ -980,17 +981,7 @@ BACKING = ns.BUILTIN_EVENTS.with_event(Backed, back_ceasefire)
 
 def loaded(log: ns.EventLog) -> tuple[object, ...]:
     """What a log holds once loaded: events, recording times and valid-time order."""
-    timeline = log.timeline()
-    return (
-        list(log.events()),
-        log.recorded_at(),
-        list(timeline.events),
-        list(timeline.latest),
-        list(timeline.earliest),
-        list(timeline.depth),
-        dict(timeline.revisions),
-        dict(timeline.revised_by),
-    )
+    return (list(log.events()), log.recorded_at(), *timeline_parts(log.timeline()))
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ import marshal
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest import mock
 
 import attrs
@@ -52,6 +53,19 @@ def read_back(parts: list[bytes], count: int, last_hash: str = LAST_HASH) -> Sna
 def with_checksum(header: bytes) -> bytes:
     """A header part as snapshots store it, after its checksum."""
     return zlib.crc32(header).to_bytes(4, "big") + header
+
+
+def stated(event_id: str, **fields: Any) -> ns.PositionStated:  # noqa: ANN401
+    """A position statement by UA on the ceasefire; ``fields`` replace defaults."""
+    given: dict[str, Any] = {
+        "occurred": "2025-03-02",
+        "sources": ns.Source(title="A report"),
+        "party": "UA",
+        "issue": "ceasefire",
+        "stance": "supports",
+        **fields,
+    }
+    return ns.PositionStated(id=event_id, **given)
 
 
 def timeline_parts(timeline: Timeline | None) -> tuple[object, ...]:
@@ -138,11 +152,10 @@ class TestRoundTrip:
         it is dropped, so a paused collector does not keep them (hundreds of MB at
         a million events) until its next full pass."""
         events = [
-            ns.PositionStated(
-                id=f"s{n}",
+            stated(
+                f"s{n}",
                 occurred=f"2025-03-{n % 28 + 1:02d}",
                 sources=ns.Source(title=f"Report {n % 7}", outlet="Wire"),
-                party="UA",
                 issue=f"issue {n % 5}",
                 stance="demands",
             )
@@ -163,15 +176,7 @@ class TestRoundTrip:
     def test_equal_values_are_stored_once(self) -> None:
         source = ns.Source(title="A report", outlet="Wire")
         events = [
-            ns.PositionStated(
-                id=f"s{n}",
-                occurred="2025-03",
-                sources=(source,),
-                party="UA",
-                issue="ceasefire",
-                stance="supports",
-            )
-            for n in range(50)
+            stated(f"s{n}", occurred="2025-03", sources=(source,)) for n in range(50)
         ]
         snapshot = read_back(written(events), len(events))
         assert len({id(event.sources[0]) for event in snapshot.events}) == 1
@@ -199,16 +204,7 @@ class TestRoundTrip:
         ]
 
     def test_keeps_no_timeline_when_given_none(self) -> None:
-        events = [
-            ns.PositionStated(
-                id="s",
-                occurred="2025-03-02",
-                sources=ns.Source(title="A report"),
-                party="UA",
-                issue="ceasefire",
-                stance="supports",
-            )
-        ]
+        events = [stated("s")]
         head = (1, "c" * 64)
         parts = write_snapshot(events, moments(1), None, ns.BUILTIN_EVENTS, head)
         snapshot = read_back(parts, *head)
@@ -321,15 +317,7 @@ class TestUnusable:
         class Marked(str):
             __slots__ = ()
 
-        event = ns.PositionStated(
-            id="s",
-            occurred="2025-03-02",
-            sources=ns.Source(title="A report"),
-            party="UA",
-            issue="ceasefire",
-            stance="supports",
-            note=Marked("a note"),
-        )
+        event = stated("s", note=Marked("a note"))
         assert (
             write_snapshot([event], moments(1), None, ns.BUILTIN_EVENTS, (1, "e" * 64))
             == []
