@@ -455,6 +455,19 @@ def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
             sizes.append(len(changes))
         figures[f"diff, {label} (ms)"] = statistics.median(times)
         figures[f"diff, {label} (changes)"] = statistics.median(sizes)
+    for focus in ("positions/P03", "proposals"):
+        sizes, times = [], []
+        for first, second in zip(days[:40], days[40:80], strict=True):
+            started = time.perf_counter()
+            changes = ns.diff(
+                timeline.state_at(first), timeline.state_at(second), under=focus
+            )
+            times.append((time.perf_counter() - started) * 1e3)
+            sizes.append(len(changes))
+        figures[f"diff under {focus}, random days (ms)"] = statistics.median(times)
+        figures[f"diff under {focus}, random days (changes)"] = statistics.median(
+            sizes
+        )
     return figures
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import negstate as ns
 from negstate.events import FigureReported
+from negstate.explain import SECTIONS
 
 PARTIES = ("UA", "RU", "US", "TR")
 ISSUES = ("ceasefire", "prisoner_exchange", "territory")
@@ -495,3 +496,15 @@ def days_in_streams() -> st.SearchStrategy[date]:
 def events() -> st.SearchStrategy[ns.Event]:
     """Single valid events, of every built-in type."""
     return event_streams(max_size=12).filter(bool).flatmap(st.sampled_from)
+
+
+def focus_paths(found: ns.Diff) -> list[str]:
+    """Paths to focus a diff on: every section, every prefix of a changed path (with
+    a trailing slash, and cut inside its last part), and paths that match nothing."""
+    paths = {*SECTIONS, "positions/nobody", "swaps/", "custom/none"}
+    for change in found:
+        parts = change.path.split("/")
+        for length in range(2, len(parts) + 1):
+            stem = "/".join(parts[:length])
+            paths |= {stem, stem + "/", stem[:-1]}
+    return sorted(paths)

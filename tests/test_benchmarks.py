@@ -95,6 +95,7 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "dict fold floor (events/s)",
         "state_at warm (ms)",
         "diff, random days (ms)",
+        "diff under positions/P03, random days (ms)",
         "durable append, one event sqlite (ms)",
         "peak RSS load + fold sqlite (MB)",
         "save_index sqlite, snapshot included (s)",

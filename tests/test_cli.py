@@ -514,6 +514,33 @@ class TestQueries:
         )[1]
         assert text.startswith(f"{len(paths)} change(s) from 2025-06-01 to 2025-06-05")
 
+    def test_diff_under_a_path_keeps_only_its_changes(
+        self, talks: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        days = ["--from", "2025-05-01", "--to", "2025-08-01"]
+        everything = json.loads(run(capsys, "diff", str(talks), *days, "--json")[1])
+        code, out, _ = run(
+            capsys, "diff", str(talks), *days, "--under", "positions/UA", "--json"
+        )
+        assert code == 0
+        payload = json.loads(out)
+        assert payload["under"] == "positions/UA"
+        paths = [c["path"] for c in payload["diff"]["changes"]]
+        assert paths
+        assert paths == [
+            c["path"]
+            for c in everything["diff"]["changes"]
+            if c["path"].startswith("positions/UA/")
+        ]
+        text = run(capsys, "diff", str(talks), *days, "--under", "positions/UA")[1]
+        assert text.startswith(
+            f"{len(paths)} change(s) under positions/UA from 2025-05-01 to 2025-08-01"
+        )
+        assert "positions/RU" not in text
+        code, _, err = run(capsys, "diff", str(talks), *days, "--under", "position/UA")
+        assert code == 1
+        assert "'position/UA' starts with no section" in err
+
     def test_knowledge_diff_shows_what_later_reports_added(
         self, talks: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator, Mapping
 from datetime import date
+from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given
 
 import negstate as ns
 from negstate.replay import build_timeline
-from tests.strategies import days_in_streams, event_streams
+from tests.strategies import days_in_streams, event_streams, focus_paths
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 
@@ -208,3 +211,94 @@ class TestRevisionsInChanges:
                 f"fix-of-{first.id}",
                 f"fix-of-{counter.id}",
             )
+
+
+class _Watched(Mapping[Any, Any]):
+    """A state's table that notes every key read and refuses to be listed."""
+
+    def __init__(self, table: Mapping[Any, Any], read: list[Any]) -> None:
+        self._table, self._read = table, read
+
+    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401 - a table's key and record
+        self._read.append(key)
+        return self._table[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        self._read.append("listed")
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class TestFocusedDiff:
+    """diff(..., under=path) is the part of the diff under the path."""
+
+    @given(event_streams(), days_in_streams(), days_in_streams())
+    def test_focused_diff_is_the_full_diff_under_the_path(
+        self, events: list[ns.Event], first: date, second: date
+    ) -> None:
+        """Between states of one index and between states compared in full, for
+        sections, record paths, their prefixes and paths that match nothing."""
+        timeline = build_timeline(events)
+        one_index = timeline.state_at(first), timeline.state_at(second)
+        compared_in_full = (
+            ns.fold(timeline.counting(first), as_of=first),
+            ns.fold(timeline.counting(second), as_of=second),
+        )
+        for before, after in (one_index, compared_in_full):
+            full = ns.diff(before, after)
+            for path in focus_paths(full):
+                assert ns.diff(before, after, under=path) == full.under(path), path
+
+    def test_records_outside_the_path_are_not_read(self) -> None:
+        """A diff focused on one party's positions reads no other party's positions
+        and does not list other sections."""
+        offer = ns.ProposalMade(
+            id="offer",
+            occurred="2025-03-01",
+            sources=SOURCE,
+            proposer="US",
+            addressees=("UA", "RU"),
+            issue="ceasefire",
+        )
+        events = [
+            offer,
+            ns.ProposalAccepted(
+                id="ua-yes",
+                occurred="2025-03-02",
+                sources=SOURCE,
+                proposal="offer",
+                by="UA",
+            ),
+            ns.ProposalAccepted(
+                id="ru-yes",
+                occurred="2025-03-03",
+                sources=SOURCE,
+                proposal="offer",
+                by="RU",
+            ),
+        ]
+        read: list[Any] = []
+
+        def watched(state: ns.NegotiationState) -> ns.NegotiationState:
+            return attrs.evolve(
+                state,
+                positions=_Watched(state.positions, read),
+                proposals=_Watched(state.proposals, read),
+                agreements=_Watched(state.agreements, read),
+            )
+
+        before = watched(ns.fold(events[:1]))
+        after = watched(ns.fold(events))
+        focused = ns.diff(before, after, under="positions/RU")
+        assert [c.path for c in focused] == ["positions/RU/ceasefire"]
+        assert focused.changes[0].events == ("offer", "ru-yes")
+        assert read == ["listed", "listed", ("RU", "ceasefire"), ("RU", "ceasefire")]
+
+    @pytest.mark.parametrize("path", ["", "/", "position/RU", "/positions", "RU"])
+    def test_a_path_outside_every_section_is_refused(self, path: str) -> None:
+        """A mistyped path is an error naming the sections, not an empty diff."""
+        state = ns.fold([])
+        with pytest.raises(ns.NegstateError, match="start the path with one of"):
+            ns.diff(state, state, under=path)

@@ -26,7 +26,12 @@ from negstate.serialization import decode_event
 from negstate.stores import jsonl as jsonl_store
 from negstate.stores import side_index
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
-from tests.strategies import days_in_streams, event_streams, revised_streams
+from tests.strategies import (
+    days_in_streams,
+    event_streams,
+    focus_paths,
+    revised_streams,
+)
 from tests.test_snapshot import timeline_parts
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
@@ -727,6 +732,38 @@ class TestSavedIndex:
                 replayed = ns.diff(timeline.state_at(first), timeline.state_at(last))
                 assert ns.diff(before, after) == replayed
                 assert ns.diff(after, before) == replayed.inverse()
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.one_of(event_streams(), revised_streams()),
+        days_in_streams(),
+        days_in_streams(),
+    )
+    def test_focused_saved_diffs_are_focused_replayed_diffs(
+        self,
+        tmp_path: Path,
+        suffix: str,
+        events: list[ns.Event],
+        first: date,
+        last: date,
+    ) -> None:
+        """A diff of two saved-index states focused on a path equals the replayed
+        diff's changes under that path."""
+        path = tmp_path / f"focused{suffix}"
+        new_log(path, events)
+        with ns.open_log(path) as log:
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            timeline = log.timeline()
+            replayed = ns.diff(timeline.state_at(first), timeline.state_at(last))
+            before, after = log.saved_state_at(first), log.saved_state_at(last)
+            assert before is not None
+            assert after is not None
+            for focus in focus_paths(replayed):
+                focused = ns.diff(before, after, under=focus)
+                assert focused == replayed.under(focus), focus
 
     @pytest.mark.parametrize(
         ("first", "last"),

@@ -761,7 +761,7 @@ def _cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     with _opened(ctx, args.log) as log, log.reading():
         # States read from a saved index read the log as the diff asks.
         before, after = _diff_states(args, log, by_days=by_days)
-        changes = diff(before, after, converter=ctx.converter)
+        changes = diff(before, after, converter=ctx.converter, under=args.under)
         location = log.location
     if args.json:
         ctx.emit_json(
@@ -773,15 +773,19 @@ def _cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
                 "known_from": args.known_from,
                 "known_to": args.known_to,
                 "known_at": args.known_at,
+                "under": args.under,
                 "diff": ctx.converter.unstructure(changes),
             }
         )
         return EXIT_OK
+    counted = f"{len(changes)} change(s)"
+    if args.under is not None:
+        counted += f" under {args.under}"
     if by_days:
-        title = f"{len(changes)} change(s) from {args.from_day} to {args.to_day}"
+        title = f"{counted} from {args.from_day} to {args.to_day}"
     else:
         title = (
-            f"{len(changes)} change(s) to {args.at} between what was known at "
+            f"{counted} to {args.at} between what was known at "
             f"{args.known_from} and at {args.known_to}"
         )
     ctx.heading(title)
@@ -1469,6 +1473,12 @@ def _build_queries(commands: Any) -> None:  # noqa: ANN401 - argparse's subparse
     )
     changes.add_argument("--known-from", metavar="TIME", help="the earlier knowledge")
     changes.add_argument("--known-to", metavar="TIME", help="the later knowledge")
+    changes.add_argument(
+        "--under",
+        metavar="PATH",
+        help="only the changes at PATH or below it (positions/RU, proposals); "
+        "other records are not compared",
+    )
     _add_known_at(changes)
     _add_json(changes, "the diff")
 

@@ -11,7 +11,8 @@ serializes and compares easily.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -20,10 +21,12 @@ import attrs
 import cattrs
 
 from negstate._gc import paused_gc
+from negstate.errors import NegstateError
 from negstate.events import Event
+from negstate.explain import SECTIONS
 from negstate.index import PrefixEvents
 from negstate.state import NegotiationState, Reading, Swap, SwapView
-from negstate.values import Source
+from negstate.values import Release, Source
 
 __all__ = ["Change", "ChangeKind", "Diff", "diff", "state_paths"]
 
@@ -168,27 +171,35 @@ def state_paths(state: NegotiationState) -> dict[str, Any]:
 
 
 class _SwapsById(Mapping[str, Swap]):
-    """A state's swaps looked up by id, building only the swaps asked for."""
+    """A state's swaps from position ``start`` on, by id, building only those read."""
 
-    def __init__(self, swaps: Sequence[Swap]) -> None:
+    def __init__(self, swaps: Sequence[Swap], start: int = 0) -> None:
         self._swaps = swaps
+        self._entries = swaps.entries if isinstance(swaps, SwapView) else swaps
+        self._start = start
         self._position: dict[str, int] | None = None
 
     def _positions(self) -> dict[str, int]:
         if self._position is None:
-            swaps = self._swaps
-            entries = swaps.entries if isinstance(swaps, SwapView) else swaps
-            self._position = {entry.id: n for n, entry in enumerate(entries)}
+            entries = self._entries
+            self._position = {
+                entries[n].id: n for n in range(self._start, len(entries))
+            }
         return self._position
 
     def __getitem__(self, key: str) -> Swap:
         return self._swaps[self._positions()[key]]
 
+    def releases(self, key: str) -> tuple[Release, ...] | None:
+        """The releases of swap ``key``, without building its record; None if absent."""
+        position = self._positions().get(key)
+        return None if position is None else self._entries[position].releases
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._positions())
 
     def __len__(self) -> int:
-        return len(self._swaps)
+        return len(self._entries) - self._start
 
 
 def _tables(state: NegotiationState) -> dict[str, Mapping[Any, Any]]:
@@ -208,17 +219,16 @@ def _tables(state: NegotiationState) -> dict[str, Mapping[Any, Any]]:
 
 def _swaps_between(
     before: NegotiationState, after: NegotiationState
-) -> tuple[Mapping[str, Swap], Mapping[str, Swap]]:
+) -> tuple[_SwapsById, _SwapsById]:
     """The swaps only one of two states holds, by id, for states of one index.
 
     Such states hold prefixes of one list of swaps, so the swaps past the shorter
     prefix are all that differ; the others need not be looked up.
     """
     old, new = before.swaps, after.swaps
-    shorter, longer = sorted((old, new), key=len)
-    entries = longer.entries if isinstance(longer, SwapView) else longer
-    extra = {entries[n].id: longer[n] for n in range(len(shorter), len(longer))}
-    return ({}, extra) if longer is new else (extra, {})
+    if len(old) <= len(new):
+        return _SwapsById(old, len(old)), _SwapsById(new, len(old))
+    return _SwapsById(old, len(new)), _SwapsById(new, len(new))
 
 
 def _path_key(key: Any) -> str:  # noqa: ANN401 - a table key
@@ -265,9 +275,9 @@ def _either(
 
 
 def _candidates(
-    before: NegotiationState, after: NegotiationState
+    before: NegotiationState, after: NegotiationState, sections: AbstractSet[str]
 ) -> dict[str, set[Any]] | None:
-    """The keys that may differ, when both states come from one checkpoint index.
+    """The keys of ``sections`` that may differ, if both states share an index.
 
     The index is a timeline's (:class:`~negstate.index.ReplayIndex`) or a saved one
     (:class:`~negstate.stores.checkpoints.SavedIndex`).  ``None`` means every key
@@ -284,10 +294,16 @@ def _candidates(
         return None
     index = first[0]
     low, high = sorted((first[1], second[1]))
-    found = {name: index.changed(name, low, high) for name in _TABLE_NAMES}
-    found["swaps"] = index.swap_ids_between(low, high)
+    found = {
+        name: index.changed(name, low, high)
+        for name in _TABLE_NAMES
+        if name in sections
+    }
+    if sections & {"swaps", "exchanges"}:
+        found["swaps"] = index.swap_ids_between(low, high)
     for name in before.custom.keys() | after.custom.keys():
-        found[f"custom/{name}"] = index.changed(name, low, high)
+        if f"custom/{name}" in sections:
+            found[f"custom/{name}"] = index.changed(name, low, high)
     if before.as_of != after.as_of:
         days = sorted(
             (d for d in (before.as_of, after.as_of) if d is not None),
@@ -295,7 +311,8 @@ def _candidates(
         if len(days) < 2:  # noqa: PLR2004 - one state is "after everything"
             return None
         for name in ("deadlines", "meeting_proposals"):
-            found[name] |= index.dated(name, days[0], days[1])
+            if name in found:
+                found[name] |= index.dated(name, days[0], days[1])
     return found
 
 
@@ -316,34 +333,95 @@ def diff(
     after: NegotiationState,
     *,
     converter: cattrs.Converter | None = None,
+    under: str | None = None,
 ) -> Diff:
     """The changes that turn ``before`` into ``after``.
 
     ``diff(s, s)`` is empty and ``diff(b, a)`` is ``diff(a, b).inverse()``.  Two
     states read from the same log are compared only where events between them
     wrote, so a diff costs what changed, not the size of the states.
+
+    ``under`` keeps only the changes at that path or below it
+    (``positions/RU``, ``proposals``): the diff equals
+    ``diff(before, after).under(path)``, but records elsewhere are never
+    compared, so a focused diff between days years apart costs what changed
+    under the path.  A path that starts with no section raises NegstateError.
     """
     plain = (converter or _default_converter()).unstructure
     with paused_gc():
-        changes = _changes(before, after, plain)
+        changes = _changes(before, after, plain, _Scope.of(under))
     return Diff(before=before.as_of, after=after.as_of, changes=changes)
+
+
+@attrs.frozen
+class _Scope:
+    """The paths a diff looks at: all of them, or those at or below a stem."""
+
+    stem: str | None
+
+    @classmethod
+    def of(cls, under: str | None) -> _Scope:
+        if under is None:
+            return cls(None)
+        stem = under.rstrip("/")
+        section = stem.split("/", 1)[0]
+        if section not in SECTIONS:
+            raise NegstateError(
+                f"{under!r} starts with no section of a state",
+                where="diff under",
+                hint="start the path with one of " + ", ".join(SECTIONS),
+            )
+        return cls(stem)
+
+    def within(self, section: str) -> str | None:
+        """The key path prefix kept in ``section`` ("" keeps it all), or None."""
+        stem = self.stem
+        if stem is None or stem == section or section.startswith(stem + "/"):
+            return ""
+        if stem.startswith(section + "/"):
+            return stem[len(section) + 1 :]
+        return None
+
+
+def _kept(keys: Iterable[Any], prefix: str) -> Iterable[Any]:
+    """The keys whose path is ``prefix`` or lies below it (all keys for "")."""
+    if not prefix:
+        return keys
+    below = prefix + "/"
+    return [
+        key
+        for key in keys
+        if (path := _path_key(key)) == prefix or path.startswith(below)
+    ]
 
 
 def _changes(
     before: NegotiationState,
     after: NegotiationState,
     plain: Callable[[Any], Any],
+    scope: _Scope,
 ) -> tuple[Change, ...]:
     known = _either(after.events, before.events)
-    candidates = _candidates(before, after)
     old_tables, new_tables = _tables(before), _tables(after)
-    if candidates is not None:
-        old_tables["swaps"], new_tables["swaps"] = _swaps_between(before, after)
-    exchange_events = _exchange_events(
-        old_tables["swaps"], new_tables["swaps"], candidates
+    wanted = {
+        section: prefix
+        for section in old_tables.keys() | new_tables.keys()
+        if (prefix := scope.within(section)) is not None
+    }
+    candidates = _candidates(before, after, wanted.keys())
+    old_swaps, new_swaps = (
+        (_SwapsById(before.swaps), _SwapsById(after.swaps))
+        if candidates is None
+        else _swaps_between(before, after)
+    )
+    old_tables["swaps"], new_tables["swaps"] = old_swaps, new_swaps
+    exchange_events = (
+        _exchange_events(old_swaps, new_swaps, candidates)
+        if "exchanges" in wanted
+        else {}
     )
     changes: list[Change] = []
-    for section in sorted(old_tables.keys() | new_tables.keys()):
+    for section in sorted(wanted):
         old = old_tables.get(section, {})
         new = new_tables.get(section, {})
         keys = (
@@ -351,7 +429,7 @@ def _changes(
             if candidates is None
             else candidates.get(section, set())
         )
-        for key in sorted(keys, key=_path_key):
+        for key in sorted(_kept(keys, wanted[section]), key=_path_key):
             was, now = old.get(key), new.get(key)
             if was == now:
                 continue
@@ -453,8 +531,8 @@ def _changed_fields(was: Any, now: Any) -> tuple[str, ...]:  # noqa: ANN401
 
 
 def _exchange_events(
-    before: Mapping[str, Swap],
-    after: Mapping[str, Swap],
+    before: _SwapsById,
+    after: _SwapsById,
     candidates: dict[str, set[Any]] | None,
 ) -> dict[tuple[str, str], set[str]]:
     """For each (party, category) total, the swaps in one state but not the other."""
@@ -464,7 +542,7 @@ def _exchange_events(
         differing = candidates["swaps"]
     causes: dict[tuple[str, str], set[str]] = {}
     for swap_id in differing:
-        swap = after.get(swap_id) or before[swap_id]
-        for release in swap.releases:
+        releases = after.releases(swap_id) or before.releases(swap_id) or ()
+        for release in releases:
             causes.setdefault((release.by, release.category), set()).add(swap_id)
     return causes
