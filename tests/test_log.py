@@ -21,12 +21,15 @@ from hypothesis import strategies as st
 import negstate as ns
 from negstate import log as log_module
 from negstate._snapshot import UnusableSnapshot, write_snapshot
+from negstate.cli import filter_state
 from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
 from negstate.stores import jsonl as jsonl_store
 from negstate.stores import side_index
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
 from tests.strategies import (
+    ISSUES,
+    PARTIES,
     days_in_streams,
     event_streams,
     focus_paths,
@@ -732,6 +735,36 @@ class TestSavedIndex:
                 replayed = ns.diff(timeline.state_at(first), timeline.state_at(last))
                 assert ns.diff(before, after) == replayed
                 assert ns.diff(after, before) == replayed.inverse()
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        st.one_of(event_streams(), revised_streams()),
+        st.lists(days_in_streams(), min_size=1, max_size=3),
+    )
+    def test_saved_states_narrowed_by_party_and_issue_are_replayed_ones(
+        self, tmp_path: Path, suffix: str, events: list[ns.Event], days: list[date]
+    ) -> None:
+        """A saved-index state filtered by party or issue, which reads only the
+        records tagged with them, equals the filtered replayed state."""
+        path = tmp_path / f"narrowed{suffix}"
+        new_log(path, events)
+        with ns.open_log(path) as log:
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            timeline = log.timeline()
+            for day in [*days, None]:
+                saved, replayed = log.saved_state_at(day), timeline.state_at(day)
+                assert saved is not None
+                for party, issue in itertools.product(
+                    (None, *PARTIES, "nobody"), (None, *ISSUES)
+                ):
+                    assert filter_state(
+                        saved, party=party, issue=issue
+                    ) == filter_state(replayed, party=party, issue=issue)
+                with pytest.raises(ns.NegstateError, match="not read from this"):
+                    saved.origin[0].narrowed(replayed, party="UA", issue=None)  # type: ignore[index]
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -92,6 +92,7 @@ from negstate.rows import (
 )
 from negstate.serialization import decode_event, encode_event, shared_converter
 from negstate.state import NegotiationState, Reading
+from negstate.stores.checkpoints import SavedIndex
 from negstate.stores.side_index import SideIndex
 from negstate.tables import (
     Palette,
@@ -523,6 +524,10 @@ def filter_state(
     """
     if party is None and issue is None:
         return state
+    origin = state.origin
+    if isinstance(origin, tuple) and isinstance(origin[0], SavedIndex):
+        # Only the records tagged with the party or issue are read from the index.
+        state = origin[0].narrowed(state, party=party, issue=issue)
     changes: dict[str, Any] = {}
     if party is not None:
         changes = _party_filter(state, party)

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 from typing import Any, Final, overload
 
 import attrs
 
+from negstate.errors import NegstateError
 from negstate.events import Event
 from negstate.index import TABLES, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
@@ -49,7 +50,7 @@ __all__ = [
     "write_extension",
 ]
 
-FORMAT: Final = "4"
+FORMAT: Final = "5"
 
 _SCHEMA: Final = (
     (
@@ -91,6 +92,11 @@ _SCHEMA: Final = (
         "CREATE TABLE IF NOT EXISTS negstate_snapshot (part INTEGER PRIMARY KEY, "
         "data BLOB NOT NULL)"
     ),
+    (
+        "CREATE TABLE IF NOT EXISTS negstate_tags (kind TEXT NOT NULL, name TEXT "
+        "NOT NULL, tbl TEXT NOT NULL, key TEXT NOT NULL, "
+        "PRIMARY KEY (kind, name, tbl, key)) WITHOUT ROWID"
+    ),
 )
 _INDEXES: Final = (
     "CREATE INDEX negstate_order_latest ON negstate_order (latest, position)",
@@ -108,6 +114,7 @@ _TABLES_KEPT: Final = (
     "negstate_revised",
     "negstate_revisions",
     "negstate_snapshot",
+    "negstate_tags",
 )
 
 
@@ -161,6 +168,46 @@ def _key_from_text(table: str, text: str) -> Any:  # noqa: ANN401
         first, _, second = text.partition("/")
         return (first, second)
     return text
+
+
+def _entry_events(table: str, entry: Any) -> Iterator[Event]:  # noqa: ANN401
+    """The events an entry of a tagged table rests on (answers name only ids)."""
+    if table in {"meetings", "agreements"}:
+        yield entry
+    elif table == "figures":
+        yield from (event for _, event in entry[1])
+    else:
+        yield entry[0]
+
+
+_TAGGED: Final = (
+    "proposals",
+    "meeting_proposals",
+    "meetings",
+    "agreements",
+    "deadlines",
+    "figures",
+)
+"""Tables whose records are found by party and issue through ``negstate_tags``;
+positions and exchange totals carry the party (and issue) in their keys."""
+
+
+def _tag_rows(
+    table: str, key_text: str, events: Iterable[Event]
+) -> Iterable[tuple[str, str, str, str]]:
+    """Rows naming every party and issue of ``events``, for the record at a key.
+
+    A superset of what the record involves: a reader narrows to the tagged keys,
+    then checks each record it builds.
+    """
+    tags: dict[tuple[str, str], None] = {}
+    for event in events:
+        for party in event.actors:
+            tags["party", party] = None
+        issue = getattr(event, "issue", None)
+        if isinstance(issue, str):
+            tags["issue", issue] = None
+    return [(kind, name, table, key_text) for kind, name in tags]
 
 
 _DATED: Final = {"deadlines": "expires", "meeting_proposals": "window"}
@@ -285,6 +332,28 @@ def save_index(
         ),
     )
     db.executemany("INSERT INTO negstate_snapshot VALUES (?, ?)", enumerate(snapshot))
+    db.executemany(
+        "INSERT OR IGNORE INTO negstate_tags VALUES (?, ?, ?, ?)",
+        (
+            row
+            for table, versions in histories
+            if table in _TAGGED
+            for key, (_, entries) in versions.items()
+            for row in _tag_rows(
+                table,
+                _key_text(key),
+                (e for entry in entries for e in _entry_events(table, entry)),
+            )
+        ),
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO negstate_tags VALUES (?, ?, ?, ?)",
+        (
+            row
+            for swap in index.draft.swaps
+            for row in _tag_rows("swaps", swap.id, (swap,))
+        ),
+    )
     for statement in _INDEXES:
         db.execute(statement)
     db.executemany(
@@ -331,8 +400,15 @@ def _is_current(meta: Mapping[str, str], head: tuple[int, str]) -> bool:
     )
 
 
+_Keep = Callable[[str], bool]
+"""Whether a state narrowed by party or issue keeps the record at a key's text."""
+
+
 class _Stored(Mapping[Any, Any]):
-    """One table of the saved index as it stood after ``end`` events."""
+    """One table of the saved index as it stood after ``end`` events.
+
+    With ``keep``, only the keys it accepts (by their text) are in the table.
+    """
 
     def __init__(
         self,
@@ -340,11 +416,15 @@ class _Stored(Mapping[Any, Any]):
         table: str,
         end: int,
         events: Mapping[str, Event],
+        keep: _Keep | None = None,
     ) -> None:
         self._db, self._table, self._end, self._events = db, table, end, events
+        self._keep = keep
         self._keys: list[Any] | None = None
 
     def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
+        if self._keep is not None and not self._keep(_key_text(key)):
+            raise KeyError(key)
         row = self._db.execute(
             "SELECT entry FROM negstate_versions WHERE tbl = ? AND key = ? AND "
             "position < ? ORDER BY position DESC LIMIT 1",
@@ -361,7 +441,12 @@ class _Stored(Mapping[Any, Any]):
                 "ORDER BY first, key",
                 (self._table, self._end),
             )
-            self._keys = [_key_from_text(self._table, row[0]) for row in rows]
+            keep = self._keep
+            self._keys = [
+                _key_from_text(self._table, row[0])
+                for row in rows
+                if keep is None or keep(row[0])
+            ]
         return self._keys
 
     def __iter__(self) -> Iterator[Any]:
@@ -382,13 +467,17 @@ class _StoredSwaps(Sequence[Event]):
     """The swap events of the saved index folded before ``end``."""
 
     def __init__(
-        self, db: sqlite3.Connection, end: int, events: Mapping[str, Event]
+        self,
+        db: sqlite3.Connection,
+        end: int,
+        events: Mapping[str, Event],
+        keep: _Keep | None = None,
     ) -> None:
         rows = db.execute(
             "SELECT event_id FROM negstate_swaps WHERE position < ? ORDER BY position",
             (end,),
         ).fetchall()
-        self._ids = [row[0] for row in rows]
+        self._ids = [row[0] for row in rows if keep is None or keep(row[0])]
         self._events = events
 
     @overload
@@ -451,20 +540,29 @@ class _StoredEvents(Mapping[str, Event]):
 
 
 class _StoredTables:
-    """The saved index's tables after ``end`` events (the Tables protocol)."""
+    """The saved index's tables after ``end`` events (the Tables protocol).
+
+    ``keep`` narrows tables by name to the keys it accepts.
+    """
 
     def __init__(
-        self, db: sqlite3.Connection, end: int, events: Mapping[str, Event]
+        self,
+        db: sqlite3.Connection,
+        end: int,
+        events: Mapping[str, Event],
+        keep: Mapping[str, _Keep] = MappingProxyType({}),
     ) -> None:
-        self.positions = _Stored(db, "positions", end, events)
-        self.proposals = _Stored(db, "proposals", end, events)
-        self.meeting_proposals = _Stored(db, "meeting_proposals", end, events)
-        self.meetings = _Stored(db, "meetings", end, events)
-        self.agreements = _Stored(db, "agreements", end, events)
-        self.deadlines = _Stored(db, "deadlines", end, events)
-        self.exchanges = _Stored(db, "exchanges", end, events)
-        self.figures = _Stored(db, "figures", end, events)
-        self.swaps = _StoredSwaps(db, end, events)
+        self.positions = _Stored(db, "positions", end, events, keep.get("positions"))
+        self.proposals = _Stored(db, "proposals", end, events, keep.get("proposals"))
+        self.meeting_proposals = _Stored(
+            db, "meeting_proposals", end, events, keep.get("meeting_proposals")
+        )
+        self.meetings = _Stored(db, "meetings", end, events, keep.get("meetings"))
+        self.agreements = _Stored(db, "agreements", end, events, keep.get("agreements"))
+        self.deadlines = _Stored(db, "deadlines", end, events, keep.get("deadlines"))
+        self.exchanges = _Stored(db, "exchanges", end, events, keep.get("exchanges"))
+        self.figures = _Stored(db, "figures", end, events, keep.get("figures"))
+        self.swaps = _StoredSwaps(db, end, events, keep.get("swaps"))
         self.custom: Mapping[str, Mapping[str, Any]] = {}
 
 
@@ -499,9 +597,57 @@ class SavedIndex:
                 (day.toordinal(),),
             ).fetchone()
             end = self._length if row is None else int(row[0])
+        return self._state(day, end)
+
+    def narrowed(
+        self, state: NegotiationState, *, party: str | None, issue: str | None
+    ) -> NegotiationState:
+        """``state`` (read from this index) narrowed to a party's and issue's records.
+
+        The state holds only the records whose events name ``party`` (if given)
+        and, in the tables that have an issue, ``issue`` (if given).  Records are
+        found through the index's tags without reading the others; a tag says an
+        event names the party, so the caller still checks each record it keeps (a
+        swap's mediator, say, is named but not involved).
+        """
+        owner, end = state.origin if isinstance(state.origin, tuple) else (None, 0)
+        if id(owner) != id(self):  # not "is": that would make self Any to mypy
+            raise NegstateError(
+                "the state was not read from this saved index",
+                hint="narrow a state that this index's state_at returned",
+            )
+        keep: dict[str, _Keep] = {}
+        if party is not None:
+            tagged = self._tagged("party", party)
+            for table in (*_TAGGED, "swaps"):
+                keep[table] = tagged.get(table, set()).__contains__
+            keep["positions"] = keep["exchanges"] = _starting(party + "/")
+        if issue is not None:
+            tagged = self._tagged("issue", issue)
+            for table in ("proposals", "agreements"):
+                keep[table] = _both(keep.get(table), tagged.get(table, set()))
+            keep["positions"] = _both(keep.get("positions"), _ending("/" + issue))
+        return self._state(state.as_of, end, keep)
+
+    def _tagged(self, kind: str, name: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        rows = self._db.execute(
+            "SELECT tbl, key FROM negstate_tags WHERE kind = ? AND name = ?",
+            (kind, name),
+        )
+        for table, key in rows:
+            found.setdefault(table, set()).add(key)
+        return found
+
+    def _state(
+        self,
+        day: date | None,
+        end: int,
+        keep: Mapping[str, _Keep] = MappingProxyType({}),
+    ) -> NegotiationState:
         events = _StoredEvents(self._db, end, self.decode, self._events)
         state = state_from_tables(
-            _StoredTables(self._db, end, events),
+            _StoredTables(self._db, end, events, keep),
             events,
             as_of=day,
             reading=Reading.SURELY,
@@ -564,6 +710,21 @@ class SavedIndex:
         return {row[0] for row in rows}
 
 
+def _starting(prefix: str) -> _Keep:
+    return lambda text: text.startswith(prefix)
+
+
+def _ending(suffix: str) -> _Keep:
+    return lambda text: text.endswith(suffix)
+
+
+def _both(first: _Keep | None, second: _Keep | set[str]) -> _Keep:
+    test = second.__contains__ if isinstance(second, set) else second
+    if first is None:
+        return test
+    return lambda text: first(text) and test(text)
+
+
 def open_saved_index(
     db: sqlite3.Connection,
     head: tuple[int, str],
@@ -596,6 +757,7 @@ class IndexExtension:
     keys: list[tuple[str, int, str]]
     dated: list[tuple[str, int, str]]
     swaps: list[tuple[int, str]]
+    tags: list[tuple[str, str, str, str]]
     length: int
 
 
@@ -684,9 +846,10 @@ def plan_extension(
         draft, [event for _, event in ordered], registry, unique=True, applied=advance
     )
     try:
-        versions, keys, dated = _written_rows(saved, writes)
+        versions, keys, dated, tags = _written_rows(saved, writes)
     except TypeError:
         return None
+    tags.extend(row for swap in swaps for row in _tag_rows("swaps", swap.id, (swap,)))
     return IndexExtension(
         order=[
             (length + n, event.id, latest, earliest, depth)
@@ -696,6 +859,7 @@ def plan_extension(
         keys=keys,
         dated=dated,
         swaps=list(zip(swaps.positions, (swap.id for swap in swaps), strict=True)),
+        tags=tags,
         length=length + len(ordered),
     )
 
@@ -714,11 +878,13 @@ def _written_rows(
     list[tuple[str, str, int, str]],
     list[tuple[str, int, str]],
     list[tuple[str, int, str]],
+    list[tuple[str, str, str, str]],
 ]:
-    """Versions, new keys and dated ends of a fold's writes, as a save keeps them."""
+    """Versions, new keys, dated ends and tags of a fold's writes, as saved."""
     versions: list[tuple[str, str, int, str]] = []
     keys: list[tuple[str, int, str]] = []
     dated: list[tuple[str, int, str]] = []
+    tags: list[tuple[str, str, str, str]] = []
     for table, written in writes.items():
         by_key: dict[Any, tuple[list[int], list[Any]]] = {}
         for position, key, entry in written:
@@ -732,7 +898,10 @@ def _written_rows(
             ends = _dated_row(table, key, entries[-1])
             if ends is not None:
                 dated.append(ends)
-    return versions, keys, dated
+            if table in _TAGGED:
+                events = (e for entry in entries for e in _entry_events(table, entry))
+                tags.extend(_tag_rows(table, _key_text(key), events))
+    return versions, keys, dated, tags
 
 
 def _version_rows(
@@ -768,6 +937,9 @@ def write_extension(
         "INSERT OR IGNORE INTO negstate_dated VALUES (?, ?, ?)", extension.dated
     )
     db.executemany("INSERT INTO negstate_swaps VALUES (?, ?)", extension.swaps)
+    db.executemany(
+        "INSERT OR IGNORE INTO negstate_tags VALUES (?, ?, ?, ?)", extension.tags
+    )
     db.executemany(
         "INSERT OR REPLACE INTO negstate_index_meta VALUES (?, ?)",
         [
