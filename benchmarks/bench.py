@@ -465,9 +465,7 @@ def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
             times.append((time.perf_counter() - started) * 1e3)
             sizes.append(len(changes))
         figures[f"diff under {focus}, random days (ms)"] = statistics.median(times)
-        figures[f"diff under {focus}, random days (changes)"] = statistics.median(
-            sizes
-        )
+        figures[f"diff under {focus}, random days (changes)"] = statistics.median(sizes)
     return figures
 
 

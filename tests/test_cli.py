@@ -394,9 +394,16 @@ class TestCopyAndIndex:
     ) -> None:
         before = talks.read_bytes()
         days = ["--from", "2025-05-15", "--to", "2025-07-31", "--json"]
+        explained = [
+            ("explain", str(talks), path, "--at", "2025-07-31", *json_flag)
+            for path in ("exchanges/UA/prisoners", "positions/RU/ceasefire")
+            for json_flag in ((), ("--json",))
+        ]
         replayed = [
             run(capsys, "state", str(talks), "--at", "2025-06-02", "--json")[1],
             run(capsys, "diff", str(talks), *days)[1],
+            run(capsys, "state", str(talks), "--at", "2025-06-02", "--party", "UA")[1],
+            *(run(capsys, *command)[1] for command in explained),
         ]
         code, out, _ = run(capsys, "index", str(talks))
         assert code == 0
@@ -411,6 +418,8 @@ class TestCopyAndIndex:
         assert [
             run(capsys, "state", str(talks), "--at", "2025-06-02", "--json")[1],
             run(capsys, "diff", str(talks), *days)[1],
+            run(capsys, "state", str(talks), "--at", "2025-06-02", "--party", "UA")[1],
+            *(run(capsys, *command)[1] for command in explained),
         ] == replayed
         assert json.loads(replayed[1])["diff"]["changes"]
 

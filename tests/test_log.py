@@ -22,6 +22,7 @@ import negstate as ns
 from negstate import log as log_module
 from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.cli import filter_state
+from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
 from negstate.stores import jsonl as jsonl_store
@@ -765,6 +766,50 @@ class TestSavedIndex:
                     ) == filter_state(replayed, party=party, issue=issue)
                 with pytest.raises(ns.NegstateError, match="not read from this"):
                     saved.origin[0].narrowed(replayed, party="UA", issue=None)  # type: ignore[index]
+
+    @settings(
+        max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(st.one_of(event_streams(), revised_streams()), days_in_streams())
+    def test_saved_explanations_are_replayed_ones(
+        self, tmp_path: Path, suffix: str, events: list[ns.Event], day: date
+    ) -> None:
+        """Every record of a saved-index state, and of the timeline's state, is
+        explained by the same events, in the same order, with the same revisions
+        as the record of a plain fold; an exchange total also from the saved
+        state narrowed to its party."""
+        path = tmp_path / f"explained{suffix}"
+        new_log(path, events)
+        with ns.open_log(path) as log:
+            assert log.save_index()
+        with ns.open_log(path, read_only=True) as log:
+            timeline = log.timeline()
+            replayed, saved = timeline.state_at(day), log.saved_state_at(day)
+            assert saved is not None
+            index = saved.origin[0]  # type: ignore[index]
+            # Its events are a plain dict, walked in fold order.
+            folded = ns.fold(timeline.counting(day), as_of=day)
+            for record_path in state_paths(replayed):
+                expected = ns.explain(
+                    folded,
+                    record_path,
+                    revisions=timeline.revisions,
+                    revised_by=timeline.revised_by,
+                )
+                assert ns.explain(saved, record_path) == expected, record_path
+                assert (
+                    ns.explain(
+                        replayed,
+                        record_path,
+                        revisions=timeline.revisions,
+                        revised_by=timeline.revised_by,
+                    )
+                    == expected
+                )
+                if record_path.startswith("exchanges/"):
+                    party = record_path.split("/")[1]
+                    narrowed = index.narrowed(saved, party=party, issue=None)
+                    assert ns.explain(narrowed, record_path) == expected
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]

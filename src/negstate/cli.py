@@ -505,6 +505,21 @@ def _show_state(
     return EXIT_OK
 
 
+def _narrowed_to_path(state: NegotiationState, path: str) -> NegotiationState:
+    """For an exchange total read from a saved index, only the party's swaps.
+
+    Explaining a total walks the state's swaps; the index finds the party's
+    without reading the others.
+    """
+    section, _, rest = path.strip("/").partition("/")
+    origin = state.origin
+    if section != "exchanges" or not rest:
+        return state
+    if not (isinstance(origin, tuple) and isinstance(origin[0], SavedIndex)):
+        return state
+    return origin[0].narrowed(state, party=rest.split("/")[0], issue=None)
+
+
 def _involves(party: str, *groups: Sequence[str] | str | None) -> bool:
     for group in groups:
         if group is None:
@@ -896,16 +911,31 @@ def _cmd_timeline(args: argparse.Namespace, ctx: Context) -> int:
 def _cmd_explain(args: argparse.Namespace, ctx: Context) -> int:
     at = _day(args.at, "--at")
     known_at = _moment(args.known_at, "--known-at")
-    with _opened(ctx, args.log) as log:
+    with _opened(ctx, args.log) as log, log.reading():
+        # A state read from a saved index reads its records from the open log.
+        return _show_explanation(args, ctx, log, at=at, known_at=known_at)
+
+
+def _show_explanation(
+    args: argparse.Namespace,
+    ctx: Context,
+    log: EventLog,
+    *,
+    at: date | None,
+    known_at: datetime | None,
+) -> int:
+    location = log.location
+    saved = None if known_at is not None else log.saved_state_at(at)
+    if saved is not None:
+        found = explain(_narrowed_to_path(saved, args.path), args.path)
+    else:
         timeline = log.timeline(known_at=known_at)
-        location = log.location
-    state = timeline.state_at(at)
-    found = explain(
-        state,
-        args.path,
-        revisions=timeline.revisions,
-        revised_by=timeline.revised_by,
-    )
+        found = explain(
+            timeline.state_at(at),
+            args.path,
+            revisions=timeline.revisions,
+            revised_by=timeline.revised_by,
+        )
     if args.json:
         ctx.emit_json(
             {

@@ -137,6 +137,23 @@ def _event_ids(
     return list(events) if isinstance(events, tuple) else []
 
 
+def _in_fold_order(events: Mapping[str, Event], wanted: set[str]) -> tuple[Event, ...]:
+    """The ``wanted`` events a state holds, in the order they were folded.
+
+    The events of a checkpoint index (in memory or saved) know their places, so
+    only the wanted ones are read; other states' events are walked in order.
+    """
+    place = getattr(events, "position", None)
+    if place is None:
+        return tuple(event for event in events.values() if event.id in wanted)
+    placed = sorted(
+        (position, event_id)
+        for event_id in wanted
+        if (position := place(event_id)) is not None
+    )
+    return tuple(events[event_id] for _, event_id in placed)
+
+
 def explain(
     state: NegotiationState,
     path: str,
@@ -153,7 +170,7 @@ def explain(
     """
     record_path, record = resolve(state, path)
     wanted = set(_event_ids(state, record_path.split("/")[0], record_path, record))
-    ordered = tuple(event for event in state.events.values() if event.id in wanted)
+    ordered = _in_fold_order(state.events, wanted)
     revisions_of: dict[str, tuple[Event, ...]] = {
         event.id: state.revised_by[event.id]
         for event in ordered

@@ -220,6 +220,11 @@ class PrefixEvents(Mapping[str, Event]):
         position = self._position_of.get(event_id)  # type: ignore[call-overload]
         return position is not None and position < self._end
 
+    def position(self, event_id: str) -> int | None:
+        """Where ``event_id`` stands in the fold order, or None if it is not here."""
+        position = self._position_of.get(event_id)
+        return position if position is not None and position < self._end else None
+
     def __len__(self) -> int:
         return self._end
 

@@ -513,6 +513,17 @@ class _StoredEvents(Mapping[str, Event]):
         self._found: dict[str, tuple[int, Event]] = {} if found is None else found
 
     def __getitem__(self, event_id: str) -> Event:
+        found = self._read(event_id)
+        if found is None or found[0] >= self._end:
+            raise KeyError(event_id)
+        return found[1]
+
+    def position(self, event_id: str) -> int | None:
+        """Where ``event_id`` stands in the fold order, or None if it is not here."""
+        found = self._read(event_id)
+        return None if found is None or found[0] >= self._end else found[0]
+
+    def _read(self, event_id: str) -> tuple[int, Event] | None:
         found = self._found.get(event_id)
         if found is None:
             row = self._db.execute(
@@ -521,12 +532,10 @@ class _StoredEvents(Mapping[str, Event]):
                 (event_id,),
             ).fetchone()
             if row is None:
-                raise KeyError(event_id)
+                return None
             event = self._decode(event_id, row[1])
             found = self._found[event_id] = (int(row[0]), event)
-        if found[0] >= self._end:
-            raise KeyError(event_id)
-        return found[1]
+        return found
 
     def __iter__(self) -> Iterator[str]:
         rows = self._db.execute(
