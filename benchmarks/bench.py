@@ -510,6 +510,20 @@ def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
     indexed = cli_state(sqlite, day)
     if indexed is not None:
         figures["negstate state --at, fresh process, saved index (s)"] = indexed
+    at = day.isoformat()
+    with ns.open_log(sqlite, read_only=True) as log:
+        state = log.saved_state_at(day)
+        party, issue = min(state.positions) if state and state.positions else ("", "")
+    commands = [
+        ("state --at --party", ("state", str(sqlite), "--at", at, "--party", "P03"))
+    ]
+    if party:
+        path = f"positions/{party}/{issue}"
+        commands.append(("explain", ("explain", str(sqlite), path, "--at", at)))
+    for label, argv in commands:
+        indexed = cli_seconds(*argv)
+        if indexed is not None:
+            figures[f"negstate {label}, fresh process, saved index (s)"] = indexed
     for label, days in (("1 day", (day, day + timedelta(days=1))), ("30 days", month)):
         indexed = cli_diff(sqlite, *days)
         if indexed is not None:
