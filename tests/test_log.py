@@ -764,6 +764,17 @@ class TestSavedIndex:
                     assert filter_state(
                         saved, party=party, issue=issue
                     ) == filter_state(replayed, party=party, issue=issue)
+                # A filtered state stands for itself: filters combine, and a diff
+                # against the whole state compares it in full.
+                for party, issue in itertools.product(PARTIES[:2], ISSUES[:2]):
+                    by_party = filter_state(saved, party=party, issue=None)
+                    replayed_by_party = filter_state(replayed, party=party, issue=None)
+                    assert filter_state(
+                        by_party, party=None, issue=issue
+                    ) == filter_state(replayed_by_party, party=None, issue=issue)
+                    assert ns.diff(by_party, saved) == ns.diff(
+                        replayed_by_party, replayed
+                    )
                 with pytest.raises(ns.NegstateError, match="not read from this"):
                     saved.origin[0].narrowed(replayed, party="UA", issue=None)  # type: ignore[index]
 

@@ -43,9 +43,9 @@ top-level keys are stable:
     ``exchanges`` by party then category, ``figures``, ``custom``, ``events``).
     ``--party``/``--issue`` leave out records that do not involve them.
 ``diff``
-    ``log``, ``from``, ``to``, ``at``, ``known_from``, ``known_to``, ``known_at``
-    and ``diff``: ``before``, ``after`` and ``changes`` (each ``path``, ``kind``,
-    ``before``, ``after``, ``events``, ``fields``, ``sources``).
+    ``log``, ``from``, ``to``, ``at``, ``known_from``, ``known_to``, ``known_at``,
+    ``under`` and ``diff``: ``before``, ``after`` and ``changes`` (each ``path``,
+    ``kind``, ``before``, ``after``, ``events``, ``fields``, ``sources``).
 ``timeline``
     ``log``, ``from``, ``to``, ``party``, ``known_at`` and ``events``: each
     ``id``, ``type``, ``occurred`` (EDTF), ``when`` (words), ``narrowed`` (the span
@@ -76,7 +76,7 @@ from typing import Any, Final, TextIO
 import attrs
 import cattrs
 
-from negstate.diff import ChangeKind, Diff, diff
+from negstate.diff import ChangeKind, Diff, diff, focus_stem
 from negstate.errors import FuzzyDateError, LogFormatError, NegstateError, RegistryError
 from negstate.events import Event
 from negstate.explain import explain
@@ -505,19 +505,25 @@ def _show_state(
     return EXIT_OK
 
 
-def _narrowed_to_path(state: NegotiationState, path: str) -> NegotiationState:
-    """For an exchange total read from a saved index, only the party's swaps.
+def _saved_index_of(state: NegotiationState) -> SavedIndex | None:
+    """The saved index ``state`` was read from, if it was."""
+    origin = state.origin
+    if isinstance(origin, tuple) and isinstance(origin[0], SavedIndex):
+        return origin[0]
+    return None
 
-    Explaining a total walks the state's swaps; the index finds the party's
-    without reading the others.
+
+def _narrowed_to_path(state: NegotiationState, path: str) -> NegotiationState:
+    """For an exchange total from a saved index, the state narrowed to its party.
+
+    Explaining a total walks the state's swaps; the narrowed state holds the
+    party's records, its swaps among them, found without reading the others.
     """
     section, _, rest = path.strip("/").partition("/")
-    origin = state.origin
-    if section != "exchanges" or not rest:
+    index = _saved_index_of(state)
+    if section != "exchanges" or not rest or index is None:
         return state
-    if not (isinstance(origin, tuple) and isinstance(origin[0], SavedIndex)):
-        return state
-    return origin[0].narrowed(state, party=rest.split("/")[0], issue=None)
+    return index.narrowed(state, party=rest.split("/")[0], issue=None)
 
 
 def _involves(party: str, *groups: Sequence[str] | str | None) -> bool:
@@ -539,10 +545,10 @@ def filter_state(
     """
     if party is None and issue is None:
         return state
-    origin = state.origin
-    if isinstance(origin, tuple) and isinstance(origin[0], SavedIndex):
+    index = _saved_index_of(state)
+    if index is not None:
         # Only the records tagged with the party or issue are read from the index.
-        state = origin[0].narrowed(state, party=party, issue=issue)
+        state = index.narrowed(state, party=party, issue=issue)
     changes: dict[str, Any] = {}
     if party is not None:
         changes = _party_filter(state, party)
@@ -555,7 +561,9 @@ def filter_state(
         changes["agreements"] = {
             k: v for k, v in agreements.items() if v.issue == issue
         }
-    return attrs.evolve(state, **changes)
+    # A filtered state is not its index's state at a position: diffs compare it
+    # in full, and a second filter reads what this one kept.
+    return attrs.evolve(state, origin=None, **changes)
 
 
 def _party_filter(state: NegotiationState, party: str) -> dict[str, Any]:
@@ -778,6 +786,8 @@ def _cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
         args.parser.error("a knowledge diff needs --at, --known-from and --known-to")
     if by_knowledge and args.known_at is not None:
         args.parser.error("--known-at goes with --from/--to, not with --known-from")
+    if args.under is not None:
+        focus_stem(args.under)  # a mistyped path fails before the log is read
     with _opened(ctx, args.log) as log, log.reading():
         # States read from a saved index read the log as the diff asks.
         before, after = _diff_states(args, log, by_days=by_days)

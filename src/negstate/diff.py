@@ -28,7 +28,7 @@ from negstate.index import PrefixEvents
 from negstate.state import NegotiationState, Reading, Swap, SwapView
 from negstate.values import Release, Source
 
-__all__ = ["Change", "ChangeKind", "Diff", "diff", "state_paths"]
+__all__ = ["Change", "ChangeKind", "Diff", "diff", "focus_stem", "state_paths"]
 
 
 class ChangeKind(StrEnum):
@@ -126,12 +126,7 @@ class Diff:
         """Only the changes at ``prefix`` or below it (``positions/RU``)."""
         stem = prefix.rstrip("/")
         return attrs.evolve(
-            self,
-            changes=tuple(
-                c
-                for c in self.changes
-                if c.path == stem or c.path.startswith(stem + "/")
-            ),
+            self, changes=tuple(c for c in self.changes if _at_or_below(c.path, stem))
         )
 
     def inverse(self) -> Diff:
@@ -361,17 +356,7 @@ class _Scope:
 
     @classmethod
     def of(cls, under: str | None) -> _Scope:
-        if under is None:
-            return cls(None)
-        stem = under.rstrip("/")
-        section = stem.split("/", 1)[0]
-        if section not in SECTIONS:
-            raise NegstateError(
-                f"{under!r} starts with no section of a state",
-                where="diff under",
-                hint="start the path with one of " + ", ".join(SECTIONS),
-            )
-        return cls(stem)
+        return cls(None if under is None else focus_stem(under))
 
     def within(self, section: str) -> str | None:
         """The key path prefix kept in ``section`` ("" keeps it all), or None."""
@@ -383,16 +368,31 @@ class _Scope:
         return None
 
 
+def focus_stem(under: str) -> str:
+    """The path a diff is focused on, without trailing slashes.
+
+    Raises NegstateError when it starts with no section of a state (``position/RU``
+    for ``positions/RU``), rather than letting the diff come back empty.
+    """
+    stem = under.rstrip("/")
+    if stem.split("/", 1)[0] not in SECTIONS:
+        raise NegstateError(
+            f"{under!r} starts with no section of a state",
+            where="diff under",
+            hint="start the path with one of " + ", ".join(SECTIONS),
+        )
+    return stem
+
+
+def _at_or_below(path: str, stem: str) -> bool:
+    return path == stem or path.startswith(stem + "/")
+
+
 def _kept(keys: Iterable[Any], prefix: str) -> Iterable[Any]:
     """The keys whose path is ``prefix`` or lies below it (all keys for "")."""
     if not prefix:
         return keys
-    below = prefix + "/"
-    return [
-        key
-        for key in keys
-        if (path := _path_key(key)) == prefix or path.startswith(below)
-    ]
+    return [key for key in keys if _at_or_below(_path_key(key), prefix)]
 
 
 def _changes(

@@ -172,7 +172,7 @@ def _key_from_text(table: str, text: str) -> Any:  # noqa: ANN401
 
 def _entry_events(table: str, entry: Any) -> Iterator[Event]:  # noqa: ANN401
     """The events an entry of a tagged table rests on (answers name only ids)."""
-    if table in {"meetings", "agreements"}:
+    if table in {"meetings", "agreements", "swaps"}:
         yield entry
     elif table == "figures":
         yield from (event for _, event in entry[1])
@@ -193,21 +193,30 @@ positions and exchange totals carry the party (and issue) in their keys."""
 
 
 def _tag_rows(
-    table: str, key_text: str, events: Iterable[Event]
-) -> Iterable[tuple[str, str, str, str]]:
-    """Rows naming every party and issue of ``events``, for the record at a key.
+    table: str,
+    key: Any,  # noqa: ANN401 - a table key
+    entries: Iterable[Any],
+) -> list[tuple[str, str, str, str]]:
+    """Rows naming every party and issue of the events behind a key's entries.
 
     A superset of what the record involves: a reader narrows to the tagged keys,
     then checks each record it builds.
     """
     tags: dict[tuple[str, str], None] = {}
-    for event in events:
-        for party in event.actors:
-            tags["party", party] = None
-        issue = getattr(event, "issue", None)
-        if isinstance(issue, str):
-            tags["issue", issue] = None
-    return [(kind, name, table, key_text) for kind, name in tags]
+    for entry in entries:
+        for event in _entry_events(table, entry):
+            for party in event.actors:
+                tags["party", party] = None
+            issue = getattr(event, "issue", None)
+            if isinstance(issue, str):
+                tags["issue", issue] = None
+    text = _key_text(key)
+    return [(kind, name, table, text) for kind, name in tags]
+
+
+def _swap_tag_rows(swaps: Iterable[Event]) -> Iterator[tuple[str, str, str, str]]:
+    """Tag rows of swaps, keyed by their ids."""
+    return (row for swap in swaps for row in _tag_rows("swaps", swap.id, (swap,)))
 
 
 _DATED: Final = {"deadlines": "expires", "meeting_proposals": "window"}
@@ -339,20 +348,12 @@ def save_index(
             for table, versions in histories
             if table in _TAGGED
             for key, (_, entries) in versions.items()
-            for row in _tag_rows(
-                table,
-                _key_text(key),
-                (e for entry in entries for e in _entry_events(table, entry)),
-            )
+            for row in _tag_rows(table, key, entries)
         ),
     )
     db.executemany(
         "INSERT OR IGNORE INTO negstate_tags VALUES (?, ?, ?, ?)",
-        (
-            row
-            for swap in index.draft.swaps
-            for row in _tag_rows("swaps", swap.id, (swap,))
-        ),
+        _swap_tag_rows(index.draft.swaps),
     )
     for statement in _INDEXES:
         db.execute(statement)
@@ -613,14 +614,17 @@ class SavedIndex:
     ) -> NegotiationState:
         """``state`` (read from this index) narrowed to a party's and issue's records.
 
-        The state holds only the records whose events name ``party`` (if given)
-        and, in the tables that have an issue, ``issue`` (if given).  Records are
-        found through the index's tags without reading the others; a tag says an
-        event names the party, so the caller still checks each record it keeps (a
-        swap's mediator, say, is named but not involved).
+        The state holds at least the records whose events name ``party`` (if
+        given) and, in the tables that have an issue, ``issue`` (if given), and
+        possibly more: a record is tagged with what any of its versions names, and
+        a swap's mediator is named without being involved.  Records are found
+        through the index's tags without reading the others, and the caller checks
+        each record it keeps.  The narrowed state no longer stands for the state at
+        its position, so it carries no origin.
         """
-        owner, end = state.origin if isinstance(state.origin, tuple) else (None, 0)
-        if id(owner) != id(self):  # not "is": that would make self Any to mypy
+        origin = state.origin
+        owner: object = origin[0] if isinstance(origin, tuple) else None
+        if owner is not self or not isinstance(origin, tuple):
             raise NegstateError(
                 "the state was not read from this saved index",
                 hint="narrow a state that this index's state_at returned",
@@ -636,7 +640,9 @@ class SavedIndex:
             for table in ("proposals", "agreements"):
                 keep[table] = _both(keep.get(table), tagged.get(table, set()))
             keep["positions"] = _both(keep.get("positions"), _ending("/" + issue))
-        return self._state(state.as_of, end, keep)
+        # Not the state at its position any more: diffs must compare it in full.
+        narrowed = self._state(state.as_of, int(origin[1]), keep)
+        return attrs.evolve(narrowed, origin=None)
 
     def _tagged(self, kind: str, name: str) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
@@ -858,7 +864,7 @@ def plan_extension(
         versions, keys, dated, tags = _written_rows(saved, writes)
     except TypeError:
         return None
-    tags.extend(row for swap in swaps for row in _tag_rows("swaps", swap.id, (swap,)))
+    tags.extend(_swap_tag_rows(swaps))
     return IndexExtension(
         order=[
             (length + n, event.id, latest, earliest, depth)
@@ -908,8 +914,7 @@ def _written_rows(
             if ends is not None:
                 dated.append(ends)
             if table in _TAGGED:
-                events = (e for entry in entries for e in _entry_events(table, entry))
-                tags.extend(_tag_rows(table, _key_text(key), events))
+                tags.extend(_tag_rows(table, key, entries))
     return versions, keys, dated, tags
 
 
