@@ -11,6 +11,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import attrs
@@ -25,8 +26,8 @@ from negstate.cli import filter_state
 from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
 from negstate.serialization import decode_event
+from negstate.stores import checkpoints, side_index
 from negstate.stores import jsonl as jsonl_store
-from negstate.stores import side_index
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
 from tests.strategies import (
     ISSUES,
@@ -821,6 +822,51 @@ class TestSavedIndex:
                     party = record_path.split("/")[1]
                     narrowed = index.narrowed(saved, party=party, issue=None)
                     assert ns.explain(narrowed, record_path) == expected
+
+    def test_explaining_reads_only_the_events_it_needs(
+        self, tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """From a saved index, a swap is explained by reading its own event, and an
+        exchange total by reading the swaps of its party, not every swap."""
+        path = tmp_path / f"swaps{suffix}"
+        swaps = [
+            ns.SwapCompleted(
+                id=f"swap-{number}",
+                occurred=f"2025-03-{number + 1:02d}",
+                sources=SOURCE,
+                releases=[
+                    ns.Release(by=by, category="prisoners", count=10, to=to)
+                    for by, to in (("UA", "RU"), ("RU", "UA"))
+                ],
+            )
+            for number in range(20)
+        ]
+        lone = ns.SwapCompleted(
+            id="lone",
+            occurred="2025-04-01",
+            sources=SOURCE,
+            releases=[ns.Release(by="US", category="prisoners", count=1, to="TR")],
+        )
+        new_log(path, [*swaps, lone])
+        with ns.open_log(path) as log:
+            assert log.save_index()
+        read: list[str] = []
+        reading = checkpoints._StoredEvents._read
+
+        def counted(events: Any, event_id: str) -> Any:  # noqa: ANN401
+            read.append(event_id)
+            return reading(events, event_id)
+
+        monkeypatch.setattr(checkpoints._StoredEvents, "_read", counted)
+        with ns.open_log(path, read_only=True) as log:
+            state = log.saved_state_at(None)
+            assert state is not None
+            assert ns.explain(state, "swaps/swap-7").event_ids == ("swap-7",)
+            assert set(read) == {"swap-7"}
+            read.clear()
+            total = ns.explain(state, "exchanges/US/prisoners")
+            assert total.event_ids == ("lone",)
+            assert set(read) == {"lone"}
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]

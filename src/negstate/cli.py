@@ -513,19 +513,6 @@ def _saved_index_of(state: NegotiationState) -> SavedIndex | None:
     return None
 
 
-def _narrowed_to_path(state: NegotiationState, path: str) -> NegotiationState:
-    """For an exchange total from a saved index, the state narrowed to its party.
-
-    Explaining a total walks the state's swaps; the narrowed state holds the
-    party's records, its swaps among them, found without reading the others.
-    """
-    section, _, rest = path.strip("/").partition("/")
-    index = _saved_index_of(state)
-    if section != "exchanges" or not rest or index is None:
-        return state
-    return index.narrowed(state, party=rest.split("/")[0], issue=None)
-
-
 def _involves(party: str, *groups: Sequence[str] | str | None) -> bool:
     for group in groups:
         if group is None:
@@ -937,7 +924,7 @@ def _show_explanation(
     location = log.location
     saved = None if known_at is not None else log.saved_state_at(at)
     if saved is not None:
-        found = explain(_narrowed_to_path(saved, args.path), args.path)
+        found = explain(saved, args.path)
     else:
         timeline = log.timeline(known_at=known_at)
         found = explain(

@@ -9,13 +9,13 @@ value again, and dropping any one of them changes it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from negstate.errors import NegstateError
 from negstate.events import Event
-from negstate.state import NegotiationState
+from negstate.state import NegotiationState, SwapView
 from negstate.values import Source
 
 __all__ = ["Explanation", "explain", "resolve"]
@@ -98,7 +98,12 @@ def resolve(state: NegotiationState, path: str) -> tuple[str, Any]:
         table = state.positions if section == "positions" else state.exchanges
         record, used = table.get((parts[0], parts[1])), 2
     elif section == "swaps" and parts:
-        record = next((s for s in state.swaps if s.id == parts[0]), None)
+        swaps = state.swaps
+        record = (
+            swaps.find(parts[0])
+            if isinstance(swaps, SwapView)
+            else next((s for s in swaps if s.id == parts[0]), None)
+        )
         used = 1
     elif section == "figures" and parts:
         for size in range(len(parts), 0, -1):
@@ -137,6 +142,27 @@ def _event_ids(
     return list(events) if isinstance(events, tuple) else []
 
 
+@runtime_checkable
+class _Narrowing(Protocol):
+    """A saved checkpoint index, which finds a party's records by their tags."""
+
+    def narrowed(
+        self, state: NegotiationState, *, party: str | None, issue: str | None
+    ) -> NegotiationState: ...
+
+
+def _with_party_records(state: NegotiationState, party: str) -> NegotiationState:
+    """For a state read from a saved index, the state narrowed to ``party``.
+
+    Explaining an exchange total walks the state's swaps; the index finds the
+    party's without reading the others.
+    """
+    origin = state.origin
+    if isinstance(origin, tuple) and isinstance(origin[0], _Narrowing):
+        return origin[0].narrowed(state, party=party, issue=None)
+    return state
+
+
 def _in_fold_order(events: Mapping[str, Event], wanted: set[str]) -> tuple[Event, ...]:
     """The ``wanted`` events a state holds, in the order they were folded.
 
@@ -169,7 +195,10 @@ def explain(
     ``events`` attribute, if it has one.
     """
     record_path, record = resolve(state, path)
-    wanted = set(_event_ids(state, record_path.split("/")[0], record_path, record))
+    section = record_path.split("/")[0]
+    if section == "exchanges":
+        state = _with_party_records(state, record_path.split("/")[1])
+    wanted = set(_event_ids(state, section, record_path, record))
     ordered = _in_fold_order(state.events, wanted)
     revisions_of: dict[str, tuple[Event, ...]] = {
         event.id: state.revised_by[event.id]

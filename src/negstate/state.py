@@ -792,6 +792,22 @@ class SwapView(Sequence[Swap]):
         """The events behind the swaps (for folding on)."""
         return self._entries
 
+    def find(self, swap_id: str) -> Swap | None:
+        """The swap ``swap_id``, built alone; None if there is none.
+
+        Entries that can say where an id stands (a saved index's) are asked;
+        others are looked through by id without building their swaps.
+        """
+        position_of = getattr(self._entries, "position_of", None)
+        if position_of is not None:
+            position = position_of(swap_id)
+        else:
+            position = next(
+                (n for n, entry in enumerate(self._entries) if entry.id == swap_id),
+                None,
+            )
+        return None if position is None else self[position]
+
 
 @attrs.frozen(kw_only=True, eq=True, hash=False)
 class NegotiationState:

@@ -495,6 +495,13 @@ class _StoredSwaps(Sequence[Event]):
     def __len__(self) -> int:
         return len(self._ids)
 
+    def position_of(self, event_id: str) -> int | None:
+        """Where the swap ``event_id`` stands, without reading any swap event."""
+        try:
+            return self._ids.index(event_id)
+        except ValueError:
+            return None
+
 
 class _StoredEvents(Mapping[str, Event]):
     """The events of the first ``end`` positions, read from the records on demand.
