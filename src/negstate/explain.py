@@ -163,19 +163,25 @@ def _with_party_records(state: NegotiationState, party: str) -> NegotiationState
     return state
 
 
+@runtime_checkable
+class _Placed(Protocol):
+    """A checkpoint index's events (in memory or saved), which know their places."""
+
+    def position(self, event_id: str) -> int | None: ...
+
+
 def _in_fold_order(events: Mapping[str, Event], wanted: set[str]) -> tuple[Event, ...]:
     """The ``wanted`` events a state holds, in the order they were folded.
 
-    The events of a checkpoint index (in memory or saved) know their places, so
-    only the wanted ones are read; other states' events are walked in order.
+    Events that know their places are read only if wanted; other states' events
+    are walked in order.
     """
-    place = getattr(events, "position", None)
-    if place is None:
+    if not isinstance(events, _Placed):
         return tuple(event for event in events.values() if event.id in wanted)
     placed = sorted(
         (position, event_id)
         for event_id in wanted
-        if (position := place(event_id)) is not None
+        if (position := events.position(event_id)) is not None
     )
     return tuple(events[event_id] for _, event_id in placed)
 
