@@ -264,19 +264,15 @@ class TestFocusedDiff:
         )
         events = [
             offer,
-            ns.ProposalAccepted(
-                id="ua-yes",
-                occurred="2025-03-02",
-                sources=SOURCE,
-                proposal="offer",
-                by="UA",
-            ),
-            ns.ProposalAccepted(
-                id="ru-yes",
-                occurred="2025-03-03",
-                sources=SOURCE,
-                proposal="offer",
-                by="RU",
+            *(
+                ns.ProposalAccepted(
+                    id=f"{party.lower()}-yes",
+                    occurred=day,
+                    sources=SOURCE,
+                    proposal="offer",
+                    by=party,
+                )
+                for party, day in (("UA", "2025-03-02"), ("RU", "2025-03-03"))
             ),
         ]
         read: list[Any] = []

@@ -126,6 +126,13 @@ def grown_index_rows(path: Path) -> dict[str, object]:
     return tables
 
 
+def indexed_log(path: Path, events: list[ns.Event]) -> None:
+    """A new log of ``events`` at ``path``, with its checkpoint index saved."""
+    new_log(path, events)
+    with ns.open_log(path) as log:
+        assert log.save_index()
+
+
 def copy_files(path: Path, copy: Path) -> None:
     """Copy a log's file and the files kept beside it."""
     for ending in ("", ".head", ".index"):
@@ -698,9 +705,7 @@ class TestSavedIndex:
         """The state on any day read from the saved index equals a replay, also
         when corrections, retractions and merges revised the events."""
         path = tmp_path / f"saved{suffix}"
-        new_log(path, events)
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, events)
         with ns.open_log(path, read_only=True) as log:
             for day in [*days, None]:
                 saved = log.saved_state_at(day)
@@ -723,9 +728,7 @@ class TestSavedIndex:
         what was written between them, equals the diff of a replay, change for
         change, with the same events and sources."""
         path = tmp_path / f"saved{suffix}"
-        new_log(path, events)
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, events)
         with ns.open_log(path, read_only=True) as log:
             timeline = log.timeline()
             asked = [*days, None]
@@ -751,9 +754,7 @@ class TestSavedIndex:
         """A saved-index state filtered by party or issue, which reads only the
         records tagged with them, equals the filtered replayed state."""
         path = tmp_path / f"narrowed{suffix}"
-        new_log(path, events)
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, events)
         with ns.open_log(path, read_only=True) as log:
             timeline = log.timeline()
             for day in [*days, None]:
@@ -791,9 +792,7 @@ class TestSavedIndex:
         as the record of a plain fold; an exchange total also from the saved
         state narrowed to its party."""
         path = tmp_path / f"explained{suffix}"
-        new_log(path, events)
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, events)
         with ns.open_log(path, read_only=True) as log:
             timeline = log.timeline()
             replayed, saved = timeline.state_at(day), log.saved_state_at(day)
@@ -847,9 +846,7 @@ class TestSavedIndex:
             sources=SOURCE,
             releases=[ns.Release(by="US", category="prisoners", count=1, to="TR")],
         )
-        new_log(path, [*swaps, lone])
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, [*swaps, lone])
         read: list[str] = []
         reading = checkpoints._StoredEvents._read
 
@@ -887,9 +884,7 @@ class TestSavedIndex:
         """A diff of two saved-index states focused on a path equals the replayed
         diff's changes under that path."""
         path = tmp_path / f"focused{suffix}"
-        new_log(path, events)
-        with ns.open_log(path) as log:
-            assert log.save_index()
+        indexed_log(path, events)
         with ns.open_log(path, read_only=True) as log:
             timeline = log.timeline()
             replayed = ns.diff(timeline.state_at(first), timeline.state_at(last))
