@@ -25,6 +25,7 @@ from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.cli import filter_state
 from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
+from negstate.reducers import swap_completed
 from negstate.serialization import decode_event
 from negstate.stores import checkpoints, side_index
 from negstate.stores import jsonl as jsonl_store
@@ -127,7 +128,8 @@ def grown_index_rows(path: Path) -> dict[str, object]:
 
 
 def indexed_log(path: Path, events: list[ns.Event]) -> None:
-    """A new log of ``events`` at ``path``, with its checkpoint index saved."""
+    """A new log of ``events`` at ``path``, with its checkpoint index saved; like
+    ``new_log``, it rejects a hypothesis example whose events the rules refuse."""
     new_log(path, events)
     with ns.open_log(path) as log:
         assert log.save_index()
@@ -864,6 +866,46 @@ class TestSavedIndex:
             total = ns.explain(state, "exchanges/US/prisoners")
             assert total.event_ids == ("lone",)
             assert set(read) == {"lone"}
+            read.clear()
+            total = ns.explain(state, "exchanges/UA/prisoners")
+            assert total.event_ids == tuple(swap.id for swap in swaps)
+            assert "lone" not in read
+            narrowed = state.origin[0].narrowed(state, party="TR", issue=None)  # type: ignore[index]
+            assert ns.explain(narrowed, "swaps/lone").event_ids == ("lone",)
+            with pytest.raises(ns.NegstateError, match="holds nothing"):
+                ns.explain(narrowed, "swaps/swap-7")
+
+    def test_a_swap_of_a_users_type_is_tagged_by_its_releases(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A user's event folded as a swap is found under its releasing parties
+        even when its type names no actors, so its totals are explained in full."""
+        path = tmp_path / f"handover{suffix}"
+        events = [
+            ns.SwapCompleted(
+                id="swap",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                releases=[ns.Release(by="UA", category="pow", count=5, to="RU")],
+            ),
+            Handover(
+                id="handover",
+                occurred="2025-03-02",
+                sources=SOURCE,
+                releases=(ns.Release(by="UA", category="pow", count=2, to="RU"),),
+            ),
+        ]
+        with ns.open_log(path, registry=HANDOVERS) as log:
+            log.append_many(events)
+            assert log.save_index()
+        with ns.open_log(path, registry=HANDOVERS, read_only=True) as log:
+            saved = log.saved_state_at(None)
+            assert saved is not None
+            explained = ns.explain(saved, "exchanges/UA/pow")
+            assert explained.event_ids == ("swap", "handover")
+            for party in ("UA", "RU"):
+                narrowed = filter_state(saved, party=party, issue=None)
+                assert [swap.id for swap in narrowed.swaps] == ["swap", "handover"]
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -1144,6 +1186,18 @@ def back_ceasefire(draft: ns.StateDraft, event: Backed) -> None:
 
 
 BACKING = ns.BUILTIN_EVENTS.with_event(Backed, back_ceasefire)
+
+
+@attrs.frozen(kw_only=True)
+class Handover(ns.Event):
+    """A user's event folded as a swap, whose type names no actors."""
+
+    releases: tuple[ns.Release, ...]
+    agreement: str | None = None
+    mediators: tuple[str, ...] = ()
+
+
+HANDOVERS = ns.BUILTIN_EVENTS.with_event(Handover, swap_completed)
 
 
 def loaded(log: ns.EventLog) -> tuple[object, ...]:

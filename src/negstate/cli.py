@@ -508,7 +508,7 @@ def _show_state(
 def _saved_index_of(state: NegotiationState) -> SavedIndex | None:
     """The saved index ``state`` was read from, if it was."""
     origin = state.origin
-    if isinstance(origin, tuple) and isinstance(origin[0], SavedIndex):
+    if isinstance(origin, tuple) and origin and isinstance(origin[0], SavedIndex):
         return origin[0]
     return None
 

@@ -158,7 +158,7 @@ def _with_party_records(state: NegotiationState, party: str) -> NegotiationState
     party's without reading the others.
     """
     origin = state.origin
-    if isinstance(origin, tuple) and isinstance(origin[0], _Narrowing):
+    if isinstance(origin, tuple) and origin and isinstance(origin[0], _Narrowing):
         return origin[0].narrowed(state, party=party, issue=None)
     return state
 
@@ -197,7 +197,9 @@ def explain(
 
     The corrections and merges behind each event come with it: those the state was
     replayed with, or those of a timeline's ``revisions`` and ``revised_by`` when
-    they are given.  A user-defined record in ``custom`` is explained by its
+    they are given.  From a state read from a saved index, an exchange total is
+    explained from the swaps the index tags with its party, without reading the
+    others.  A user-defined record in ``custom`` is explained by its
     ``events`` attribute, if it has one.
     """
     record_path, record = resolve(state, path)

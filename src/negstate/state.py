@@ -798,9 +798,9 @@ class SwapView(Sequence[Swap]):
         Entries that can say where an id stands (a saved index's) are asked;
         others are looked through by id without building their swaps.
         """
-        position_of = getattr(self._entries, "position_of", None)
-        if position_of is not None:
-            position = position_of(swap_id)
+        index_of = getattr(self._entries, "index_of", None)
+        if index_of is not None:
+            position = index_of(swap_id)
         else:
             position = next(
                 (n for n, entry in enumerate(self._entries) if entry.id == swap_id),
@@ -842,7 +842,10 @@ class NegotiationState:
     cite besides the event itself)."""
     origin: object = attrs.field(default=None, eq=False, repr=False)
     """The checkpoint index and position a state was read from, if any; it lets
-    :func:`negstate.diff` compare only what changed between two such states."""
+    :func:`negstate.diff` compare only what changed between two such states and
+    :func:`negstate.explain` read only what it cites.  A state made by changing
+    such a state's records with ``attrs.evolve`` should set ``origin=None``: both
+    answer for the index's state otherwise."""
 
     @property
     def parties(self) -> tuple[str, ...]:

@@ -207,6 +207,11 @@ def _tag_rows(
         for event in _entry_events(table, entry):
             for party in event.actors:
                 tags["party", party] = None
+            # A swap's totals are its releases', whatever its type calls actors.
+            for release in getattr(event, "releases", ()):
+                for party in (release.by, release.to):
+                    if party is not None:
+                        tags["party", party] = None
             issue = getattr(event, "issue", None)
             if isinstance(issue, str):
                 tags["issue", issue] = None
@@ -495,8 +500,8 @@ class _StoredSwaps(Sequence[Event]):
     def __len__(self) -> int:
         return len(self._ids)
 
-    def position_of(self, event_id: str) -> int | None:
-        """Where the swap ``event_id`` stands, without reading any swap event."""
+    def index_of(self, event_id: str) -> int | None:
+        """Where the swap ``event_id`` stands in this sequence, reading no event."""
         try:
             return self._ids.index(event_id)
         except ValueError:
