@@ -165,3 +165,52 @@ class TestUserDefinedTypes:
             SanctionsImposed
         }
         assert ns.EventRetracted in ns.BUILTIN_EVENTS.revisers
+
+
+@attrs.frozen(kw_only=True)
+class Communique(ns.PositionStated):
+    """A user's kind of stated position, folded by the built-in reducer."""
+
+
+@attrs.frozen(kw_only=True)
+class Roadmap(ns.ProposalMade):
+    """A user's kind of proposal, folded by the built-in reducer."""
+
+
+class TestSubclassesOfBuiltinEvents:
+    """A user's subclass of a built-in event shows in the state as its base does."""
+
+    def test_positions_from_subclasses(self) -> None:
+        """Positions set by a subclassed statement or proposal read as the built-in
+        ones' (they were once told apart by class name, and a subclass was read as
+        an acceptance)."""
+        registry = ns.BUILTIN_EVENTS.with_event(
+            Communique, ns.reducers.position_stated
+        ).with_event(Roadmap, ns.reducers.proposal_made)
+        events = [
+            Communique(
+                id="c",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                party="UA",
+                issue="ceasefire",
+                stance="supports",
+            ),
+            Roadmap(
+                id="r",
+                occurred="2025-03-02",
+                sources=SOURCE,
+                proposer="RU",
+                addressees=("UA",),
+                issue="ceasefire",
+                claimed_by="UA",
+            ),
+        ]
+        state = ns.state_at(events, registry=registry)
+        assert state.position("UA", "ceasefire").event == "c"
+        russia = state.position("RU", "ceasefire")
+        assert (russia.event, russia.stance, russia.claimed_by) == (
+            "r",
+            ns.Stance.SUPPORTS,
+            "UA",
+        )

@@ -20,10 +20,11 @@ from typing import Any, Final, Protocol, overload
 import attrs
 
 from negstate.dates import FuzzyDate
-from negstate.events import Event
+from negstate.events import Event, PositionStated, ProposalMade
 from negstate.values import Quantity, Release, Stance, Terms
 
 __all__ = [
+    "PARTY_FIELDS",
     "Agreement",
     "Answer",
     "Claim",
@@ -407,6 +408,18 @@ Answer = tuple[str, str, str]
 
 _ACCEPTED, _REJECTED, _COUNTERED = "accepted", "rejected", "countered"
 
+PARTY_FIELDS: Final = MappingProxyType(
+    {
+        "proposals": ("proposer", "addressees", "mediators"),
+        "meeting_proposals": ("proposer", "participants"),
+        "meetings": ("participants", "mediators"),
+        "agreements": ("parties", "mediators"),
+        "deadlines": ("by", "against"),
+    }
+)
+"""For each table of records made from one event, the fields that name the parties
+a record involves; the record's event holds the same fields."""
+
 
 def answers_status(
     addressees: tuple[str, ...],
@@ -479,8 +492,7 @@ class _Builder:
     def _position_of(self, source: Any) -> Position:  # noqa: ANN401
         if isinstance(source, Position):
             return source
-        kind = type(source).__name__
-        if kind == "PositionStated":
+        if isinstance(source, PositionStated):
             return Position(
                 party=source.party,
                 issue=source.issue,
@@ -491,7 +503,7 @@ class _Builder:
                 event=source.id,
                 claimed_by=source.claimed_by,
             )
-        if kind == "ProposalMade":
+        if isinstance(source, ProposalMade):
             return Position(
                 party=source.proposer,
                 issue=source.issue,
@@ -1063,11 +1075,10 @@ def party_of(source: Any) -> str:  # noqa: ANN401 - an event or a Position
     """The party a position's source speaks about."""
     if isinstance(source, Position):
         return source.party
-    kind = type(source).__name__
-    if kind == "PositionStated":
-        return str(source.party)
-    if kind == "ProposalMade":
-        return str(source.proposer)
+    if isinstance(source, PositionStated):
+        return source.party
+    if isinstance(source, ProposalMade):
+        return source.proposer
     return str(source.by)
 
 
