@@ -11,7 +11,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from unittest import mock
 
 import attrs
@@ -25,7 +25,7 @@ from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.cli import filter_state
 from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
-from negstate.reducers import swap_completed
+from negstate.reducers import meeting_held, swap_completed
 from negstate.serialization import decode_event
 from negstate.stores import checkpoints, side_index
 from negstate.stores import jsonl as jsonl_store
@@ -875,11 +875,13 @@ class TestSavedIndex:
             with pytest.raises(ns.NegstateError, match="holds nothing"):
                 ns.explain(narrowed, "swaps/swap-7")
 
-    def test_a_swap_of_a_users_type_is_tagged_by_its_releases(
+    def test_records_of_a_users_type_are_tagged_by_their_parties(
         self, tmp_path: Path, suffix: str
     ) -> None:
-        """A user's event folded as a swap is found under its releasing parties
-        even when its type names no actors, so its totals are explained in full."""
+        """A user's event folded as a swap is found under its releasing parties, and
+        a user's kind of meeting under its participants and mediators, even when
+        their types name no actors: totals are explained in full, and filters by
+        party keep them."""
         path = tmp_path / f"handover{suffix}"
         events = [
             ns.SwapCompleted(
@@ -894,6 +896,14 @@ class TestSavedIndex:
                 sources=SOURCE,
                 releases=(ns.Release(by="UA", category="pow", count=2, to="RU"),),
             ),
+            Talks(
+                id="talks",
+                occurred="2025-03-03",
+                sources=SOURCE,
+                participants=("UA", "RU"),
+                level="delegations",
+                mediators=("TR",),
+            ),
         ]
         with ns.open_log(path, registry=HANDOVERS) as log:
             log.append_many(events)
@@ -906,6 +916,10 @@ class TestSavedIndex:
             for party in ("UA", "RU"):
                 narrowed = filter_state(saved, party=party, issue=None)
                 assert [swap.id for swap in narrowed.swaps] == ["swap", "handover"]
+                assert list(narrowed.meetings) == ["talks"]
+            assert list(filter_state(saved, party="TR", issue=None).meetings) == [
+                "talks"
+            ]
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -1197,7 +1211,16 @@ class Handover(ns.Event):
     mediators: tuple[str, ...] = ()
 
 
-HANDOVERS = ns.BUILTIN_EVENTS.with_event(Handover, swap_completed)
+@attrs.frozen(kw_only=True)
+class Talks(ns.MeetingHeld):
+    """A user's kind of meeting, whose type names no actors."""
+
+    actor_fields: ClassVar[tuple[str, ...]] = ()
+
+
+HANDOVERS = ns.BUILTIN_EVENTS.with_event(Handover, swap_completed).with_event(
+    Talks, meeting_held
+)
 
 
 def loaded(log: ns.EventLog) -> tuple[object, ...]:

@@ -91,7 +91,7 @@ from negstate.rows import (
     write_positions_csv,
 )
 from negstate.serialization import decode_event, encode_event, shared_converter
-from negstate.state import NegotiationState, Reading
+from negstate.state import PARTY_FIELDS, NegotiationState, Reading
 from negstate.stores.checkpoints import SavedIndex
 from negstate.stores.side_index import SideIndex
 from negstate.tables import (
@@ -556,30 +556,13 @@ def filter_state(
 def _party_filter(state: NegotiationState, party: str) -> dict[str, Any]:
     return {
         "positions": {k: v for k, v in state.positions.items() if k[0] == party},
-        "proposals": {
-            k: v
-            for k, v in state.proposals.items()
-            if _involves(party, v.proposer, v.addressees, v.mediators)
-        },
-        "meeting_proposals": {
-            k: v
-            for k, v in state.meeting_proposals.items()
-            if _involves(party, v.proposer, v.participants)
-        },
-        "meetings": {
-            k: v
-            for k, v in state.meetings.items()
-            if _involves(party, v.participants, v.mediators)
-        },
-        "agreements": {
-            k: v
-            for k, v in state.agreements.items()
-            if _involves(party, v.parties, v.mediators)
-        },
-        "deadlines": {
-            k: v
-            for k, v in state.deadlines.items()
-            if _involves(party, v.by, v.against)
+        **{
+            table: {
+                k: v
+                for k, v in getattr(state, table).items()
+                if _involves(party, *(getattr(v, field) for field in fields))
+            }
+            for table, fields in PARTY_FIELDS.items()
         },
         "swaps": tuple(
             s

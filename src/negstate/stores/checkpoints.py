@@ -36,7 +36,13 @@ from negstate.index import TABLES, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.replay import sort_keys_after
-from negstate.state import NegotiationState, Reading, StateDraft, state_from_tables
+from negstate.state import (
+    PARTY_FIELDS,
+    NegotiationState,
+    Reading,
+    StateDraft,
+    state_from_tables,
+)
 
 __all__ = [
     "IndexExtension",
@@ -204,19 +210,35 @@ def _tag_rows(
     """
     tags: dict[tuple[str, str], None] = {}
     for entry in entries:
+        if table == "figures":
+            tags.update((("party", claimant), None) for claimant, _ in entry[1])
         for event in _entry_events(table, entry):
-            for party in event.actors:
+            for party in _parties_named(table, event):
                 tags["party", party] = None
-            # A swap's totals are its releases', whatever its type calls actors.
-            for release in getattr(event, "releases", ()):
-                for party in (release.by, release.to):
-                    if party is not None:
-                        tags["party", party] = None
             issue = getattr(event, "issue", None)
             if isinstance(issue, str):
                 tags["issue", issue] = None
     text = _key_text(key)
     return [(kind, name, table, text) for kind, name in tags]
+
+
+def _parties_named(table: str, event: Event) -> Iterator[str]:
+    """The parties ``event`` names: its actors and the fields ``table`` filters by.
+
+    A user's event type folded into a built-in table need not list the parties
+    its record is filtered by among its actors.
+    """
+    yield from event.actors
+    for field in PARTY_FIELDS.get(table, ()):
+        value = getattr(event, field, None)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, tuple):
+            yield from value
+    for release in getattr(event, "releases", ()):
+        yield release.by
+        if release.to is not None:
+            yield release.to
 
 
 def _swap_tag_rows(swaps: Iterable[Event]) -> Iterator[tuple[str, str, str, str]]:
