@@ -895,6 +895,7 @@ class TestSavedIndex:
                 occurred="2025-03-02",
                 sources=SOURCE,
                 releases=(ns.Release(by="UA", category="pow", count=2, to="RU"),),
+                mediators=("TR",),
             ),
             Talks(
                 id="talks",
@@ -917,9 +918,9 @@ class TestSavedIndex:
                 narrowed = filter_state(saved, party=party, issue=None)
                 assert [swap.id for swap in narrowed.swaps] == ["swap", "handover"]
                 assert list(narrowed.meetings) == ["talks"]
-            assert list(filter_state(saved, party="TR", issue=None).meetings) == [
-                "talks"
-            ]
+            mediator = filter_state(saved, party="TR", issue=None)
+            assert list(mediator.meetings) == ["talks"]
+            assert not mediator.swaps, "a mediator releases no one"
 
     @settings(
         max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]

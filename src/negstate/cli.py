@@ -534,8 +534,12 @@ def filter_state(
         return state
     index = _saved_index_of(state)
     if index is not None:
-        # Only the records tagged with the party or issue are read from the index.
-        state = index.narrowed(state, party=party, issue=issue)
+        # The index's tags find these records without reading the others; only
+        # a figure's may name a party its version on the day does not.
+        narrowed = index.narrowed(state, party=party, issue=issue)
+        if party is None:
+            return narrowed
+        return attrs.evolve(narrowed, figures=_claimed_figures(narrowed, party))
     changes: dict[str, Any] = {}
     if party is not None:
         changes = _party_filter(state, party)
@@ -570,11 +574,15 @@ def _party_filter(state: NegotiationState, party: str) -> dict[str, Any]:
             if any(_involves(party, r.by, r.to) for r in s.releases)
         ),
         "exchanges": {k: v for k, v in state.exchanges.items() if k[0] == party},
-        "figures": {
-            k: v
-            for k, v in state.figures.items()
-            if any(c.claimant == party for c in v.claims)
-        },
+        "figures": _claimed_figures(state, party),
+    }
+
+
+def _claimed_figures(state: NegotiationState, party: str) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in state.figures.items()
+        if any(c.claimant == party for c in v.claims)
     }
 
 

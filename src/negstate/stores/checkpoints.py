@@ -203,17 +203,17 @@ def _tag_rows(
     key: Any,  # noqa: ANN401 - a table key
     entries: Iterable[Any],
 ) -> list[tuple[str, str, str, str]]:
-    """Rows naming every party and issue of the events behind a key's entries.
+    """Rows naming the parties and issue that the filters read in a key's record.
 
-    A superset of what the record involves: a reader narrows to the tagged keys,
-    then checks each record it builds.
+    They are exactly what the filters read, except for figures: a figure is
+    tagged with every claimant any of its versions had.
     """
     tags: dict[tuple[str, str], None] = {}
     for entry in entries:
         if table == "figures":
             tags.update((("party", claimant), None) for claimant, _ in entry[1])
         for event in _entry_events(table, entry):
-            for party in _parties_named(table, event):
+            for party in _parties_filtered_by(table, event):
                 tags["party", party] = None
             issue = getattr(event, "issue", None)
             if isinstance(issue, str):
@@ -222,23 +222,20 @@ def _tag_rows(
     return [(kind, name, table, text) for kind, name in tags]
 
 
-def _parties_named(table: str, event: Event) -> Iterator[str]:
-    """The parties ``event`` names: its actors and the fields ``table`` filters by.
-
-    A user's event type folded into a built-in table need not list the parties
-    its record is filtered by among its actors.
-    """
-    yield from event.actors
+def _parties_filtered_by(table: str, event: Event) -> Iterator[str]:
+    """The parties a filter finds in the record ``event`` makes in ``table``."""
+    if table == "swaps":
+        for release in getattr(event, "releases", ()):
+            yield release.by
+            if release.to is not None:
+                yield release.to
+        return
     for field in PARTY_FIELDS.get(table, ()):
         value = getattr(event, field, None)
         if isinstance(value, str):
             yield value
         elif isinstance(value, tuple):
             yield from value
-    for release in getattr(event, "releases", ()):
-        yield release.by
-        if release.to is not None:
-            yield release.to
 
 
 def _swap_tag_rows(swaps: Iterable[Event]) -> Iterator[tuple[str, str, str, str]]:
@@ -648,13 +645,13 @@ class SavedIndex:
     ) -> NegotiationState:
         """``state`` (read from this index) narrowed to a party's and issue's records.
 
-        The state holds at least the records whose events name ``party`` (if
-        given) and, in the tables that have an issue, ``issue`` (if given), and
-        possibly more: a record is tagged with what any of its versions names, and
-        a swap's mediator is named without being involved.  Records are found
-        through the index's tags without reading the others, and the caller checks
-        each record it keeps.  The narrowed state no longer stands for the state at
-        its position, so it carries no origin.
+        The state holds the records that involve ``party`` (if given) as
+        :func:`negstate.cli.filter_state` reads it, and in the tables that have an
+        issue those on ``issue`` (if given), found through the index's tags
+        without reading the others.  Figures are the exception: a figure is kept
+        if any of its versions had the party as a claimant, so check them.  The
+        narrowed state no longer stands for the state at its position, so it
+        carries no origin.
         """
         origin = state.origin
         owner: object = origin[0] if isinstance(origin, tuple) else None
