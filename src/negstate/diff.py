@@ -343,29 +343,22 @@ def diff(
     under the path.  A path that starts with no section raises NegstateError.
     """
     plain = (converter or _default_converter()).unstructure
+    stem = None if under is None else focus_stem(under)
     with paused_gc():
-        changes = _changes(before, after, plain, _Scope.of(under))
+        changes = _changes(before, after, plain, stem)
     return Diff(before=before.as_of, after=after.as_of, changes=changes)
 
 
-@attrs.frozen
-class _Scope:
-    """The paths a diff looks at: all of them, or those at or below a stem."""
+def _within(section: str, stem: str | None) -> str | None:
+    """The key path prefix kept in ``section`` ("": every key), or None to skip it.
 
-    stem: str | None
-
-    @classmethod
-    def of(cls, under: str | None) -> _Scope:
-        return cls(None if under is None else focus_stem(under))
-
-    def within(self, section: str) -> str | None:
-        """The key path prefix kept in ``section`` ("" keeps it all), or None."""
-        stem = self.stem
-        if stem is None or stem == section or section.startswith(stem + "/"):
-            return ""
-        if stem.startswith(section + "/"):
-            return stem[len(section) + 1 :]
-        return None
+    ``stem`` is the path a diff is focused on (None: every path).
+    """
+    if stem is None or _at_or_below(section, stem):
+        return ""
+    if stem.startswith(section + "/"):
+        return stem[len(section) + 1 :]
+    return None
 
 
 def focus_stem(under: str) -> str:
@@ -399,14 +392,14 @@ def _changes(
     before: NegotiationState,
     after: NegotiationState,
     plain: Callable[[Any], Any],
-    scope: _Scope,
+    stem: str | None,
 ) -> tuple[Change, ...]:
     known = _either(after.events, before.events)
     old_tables, new_tables = _tables(before), _tables(after)
     wanted = {
         section: prefix
         for section in old_tables.keys() | new_tables.keys()
-        if (prefix := scope.within(section)) is not None
+        if (prefix := _within(section, stem)) is not None
     }
     candidates = _candidates(before, after, wanted.keys())
     old_swaps, new_swaps = (

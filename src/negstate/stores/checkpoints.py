@@ -176,24 +176,7 @@ def _key_from_text(table: str, text: str) -> Any:  # noqa: ANN401
     return text
 
 
-def _entry_events(table: str, entry: Any) -> Iterator[Event]:  # noqa: ANN401
-    """The events an entry of a tagged table rests on (answers name only ids)."""
-    if table in {"meetings", "agreements", "swaps"}:
-        yield entry
-    elif table == "figures":
-        yield from (event for _, event in entry[1])
-    else:
-        yield entry[0]
-
-
-_TAGGED: Final = (
-    "proposals",
-    "meeting_proposals",
-    "meetings",
-    "agreements",
-    "deadlines",
-    "figures",
-)
+_TAGGED: Final = (*PARTY_FIELDS, "figures")
 """Tables whose records are found by party and issue through ``negstate_tags``;
 positions and exchange totals carry the party (and issue) in their keys."""
 
@@ -212,12 +195,15 @@ def _tag_rows(
     for entry in entries:
         if table == "figures":
             tags.update((("party", claimant), None) for claimant, _ in entry[1])
-        for event in _entry_events(table, entry):
-            for party in _parties_filtered_by(table, event):
-                tags["party", party] = None
-            issue = getattr(event, "issue", None)
-            if isinstance(issue, str):
-                tags["issue", issue] = None
+            continue
+        # Answers name only event ids: the record's parties are its event's.
+        event = entry if table in {"meetings", "agreements", "swaps"} else entry[0]
+        tags.update(
+            (("party", party), None) for party in _parties_filtered_by(table, event)
+        )
+        issue = getattr(event, "issue", None)
+        if isinstance(issue, str):
+            tags["issue", issue] = None
     text = _key_text(key)
     return [(kind, name, table, text) for kind, name in tags]
 
@@ -669,7 +655,9 @@ class SavedIndex:
         if issue is not None:
             tagged = self._tagged("issue", issue)
             for table in ("proposals", "agreements"):
-                keep[table] = _both(keep.get(table), tagged.get(table, set()))
+                keep[table] = _both(
+                    keep.get(table), tagged.get(table, set()).__contains__
+                )
             keep["positions"] = _both(keep.get("positions"), _ending("/" + issue))
         # Not the state at its position any more: diffs must compare it in full.
         narrowed = self._state(state.as_of, int(origin[1]), keep)
@@ -764,11 +752,10 @@ def _ending(suffix: str) -> _Keep:
     return lambda text: text.endswith(suffix)
 
 
-def _both(first: _Keep | None, second: _Keep | set[str]) -> _Keep:
-    test = second.__contains__ if isinstance(second, set) else second
+def _both(first: _Keep | None, second: _Keep) -> _Keep:
     if first is None:
-        return test
-    return lambda text: first(text) and test(text)
+        return second
+    return lambda text: first(text) and second(text)
 
 
 def open_saved_index(
