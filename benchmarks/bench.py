@@ -441,31 +441,25 @@ def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
             for d in days
         ),
     }
-    for label, pairs in (
-        ("random days", list(zip(days[:40], days[40:80], strict=True))),
-        ("a day apart", [(d, d + timedelta(days=1)) for d in days[:40]]),
-        ("30 days apart", [(d, d + timedelta(days=30)) for d in days[:40]]),
+    random_pairs = list(zip(days[:40], days[40:80], strict=True))
+    for label, pairs, focus in (
+        ("diff, random days", random_pairs, None),
+        ("diff, a day apart", [(d, d + timedelta(days=1)) for d in days[:40]], None),
+        ("diff, 30 days apart", [(d, d + timedelta(days=30)) for d in days[:40]], None),
+        ("diff under positions/P03, random days", random_pairs, "positions/P03"),
+        ("diff under proposals, random days", random_pairs, "proposals"),
     ):
         sizes: list[int] = []
         times: list[float] = []
         for first, second in pairs:
-            started = time.perf_counter()
-            changes = ns.diff(timeline.state_at(first), timeline.state_at(second))
-            times.append((time.perf_counter() - started) * 1e3)
-            sizes.append(len(changes))
-        figures[f"diff, {label} (ms)"] = statistics.median(times)
-        figures[f"diff, {label} (changes)"] = statistics.median(sizes)
-    for focus in ("positions/P03", "proposals"):
-        sizes, times = [], []
-        for first, second in zip(days[:40], days[40:80], strict=True):
             started = time.perf_counter()
             changes = ns.diff(
                 timeline.state_at(first), timeline.state_at(second), under=focus
             )
             times.append((time.perf_counter() - started) * 1e3)
             sizes.append(len(changes))
-        figures[f"diff under {focus}, random days (ms)"] = statistics.median(times)
-        figures[f"diff under {focus}, random days (changes)"] = statistics.median(sizes)
+        figures[f"{label} (ms)"] = statistics.median(times)
+        figures[f"{label} (changes)"] = statistics.median(sizes)
     return figures
 
 
