@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from negstate._gc import BULK_OBJECTS, paused_gc
+from negstate._gc import BULK_OBJECTS, collections_of_new_objects, paused_gc
+from negstate.serialization import make_converter
 
 
 @pytest.fixture
@@ -75,3 +77,59 @@ class TestPausedCollector:
             assert generation_of(kept[-1]) in {0, 1}
         finally:
             gc.unfreeze()
+
+
+class _Cycle:
+    """An object that keeps itself alive until the collector finds it."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def unreachable_cycle() -> weakref.ref[_Cycle]:
+    """A weak reference to a cycle only the collector can free."""
+    return weakref.ref(_Cycle())
+
+
+@pytest.mark.usefixtures("collector")
+class TestCollectionsOfNewObjects:
+    def test_a_collection_inside_walks_only_new_objects(self) -> None:
+        gc.disable()
+        try:
+            old = unreachable_cycle()
+            with collections_of_new_objects():
+                new = unreachable_cycle()
+                gc.collect()
+                assert new() is None
+                assert old() is not None
+            assert gc.get_freeze_count() == 0
+            gc.collect()
+            assert old() is None
+        finally:
+            gc.enable()
+
+    def test_building_a_converter_leaves_what_the_program_holds(self) -> None:
+        # cattrs runs a full collection while it builds a converter: beside a
+        # loaded log, that walked every event.
+        gc.disable()
+        try:
+            old = unreachable_cycle()
+            make_converter()
+            assert old() is not None
+        finally:
+            gc.enable()
+
+    def test_objects_the_program_froze_stay_frozen(self) -> None:
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            with collections_of_new_objects():
+                assert gc.get_freeze_count() == frozen
+            assert gc.get_freeze_count() == frozen
+        finally:
+            gc.unfreeze()
+
+    def test_restores_after_an_error(self) -> None:
+        with pytest.raises(ZeroDivisionError), collections_of_new_objects():
+            _ = 1 / 0
+        assert gc.get_freeze_count() == 0

@@ -664,6 +664,20 @@ class TestCheckpoints:
             for day in days:
                 assert ns.state_at(log, on=day) == ns.state_at(list(recorded), on=day)
 
+    def test_knowing_every_record_is_the_whole_timeline(self) -> None:
+        """A knowledge time after the last record reuses the log's own timeline
+        instead of ordering every event again."""
+        moments = iter(datetime(2025, 6, day, tzinfo=UTC) for day in range(1, 4))
+        log = ns.EventLog(clock=lambda: next(moments))
+        log.append(proposal("p1", "2025-03-02"))
+        log.append(proposal("p2", "2025-03-01"))
+        whole = log.timeline()
+        assert log.timeline(known_at=datetime(2025, 6, 2, tzinfo=UTC)) is whole
+        assert log.timeline(known_at="2030-01-01") is whole
+        earlier = log.timeline(known_at=datetime(2025, 6, 1, 12, tzinfo=UTC))
+        assert earlier is not whole
+        assert [e.id for e in earlier.events] == ["p1"]
+
 
 class TestReadOnly:
     """A log opened read-only changes nothing, not even a torn tail."""

@@ -7,7 +7,7 @@ import gc
 from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["BULK_OBJECTS", "paused_gc"]
+__all__ = ["BULK_OBJECTS", "collections_of_new_objects", "paused_gc"]
 
 BULK_OBJECTS: Final = 20_000
 """Objects a paused step must leave behind to skip the young generations."""
@@ -38,3 +38,24 @@ def paused_gc() -> Iterator[None]:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
+
+
+@contextlib.contextmanager
+def collections_of_new_objects() -> Iterator[None]:
+    """Let a full collection inside the block walk only the objects made in it.
+
+    Building a cattrs converter runs :func:`gc.collect`, which walks everything
+    the process holds: 3.7 s beside a million loaded events, for nothing, since
+    what it looks for (class objects attrs replaced) is made by class definitions,
+    not by loads.  The objects already alive are set aside (:func:`gc.freeze`) for
+    the block and moved to the oldest generation afterwards, both constant-time.
+    A program that keeps objects frozen itself is left as it is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -594,6 +594,11 @@ class EventLog:
         """The log's events in valid-time order (those recorded by ``known_at``)."""
         known_at = moment_of(known_at)
         self._all()  # a snapshot may bring the timeline with the events
+        assert self._recorded is not None  # noqa: S101 - loaded by _all
+        if known_at is not None and bisect_right(self._recorded, known_at) == len(
+            self._recorded
+        ):
+            known_at = None  # everything was known by then: the whole log's timeline
         cached = self._timelines.get(known_at)
         if cached is None:
             with paused_gc():

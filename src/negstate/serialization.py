@@ -26,7 +26,7 @@ from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_unstructure_fn, override
 from cattrs.strategies import configure_tagged_union, include_subclasses
 
-from negstate._gc import paused_gc
+from negstate._gc import collections_of_new_objects, paused_gc
 from negstate.dates import FuzzyDate
 from negstate.diff import Change, Diff
 from negstate.errors import (
@@ -232,14 +232,15 @@ def configure_converter(
         # The union also holds the abstract Event base; decode_event never asks for it.
         return tags.get(event_type, event_type.__name__)
 
-    include_subclasses(
-        Event,
-        converter,
-        subclasses=registry.event_types,
-        union_strategy=functools.partial(
-            configure_tagged_union, tag_name="type", tag_generator=tag_of
-        ),
-    )
+    with collections_of_new_objects():
+        include_subclasses(
+            Event,
+            converter,
+            subclasses=registry.event_types,
+            union_strategy=functools.partial(
+                configure_tagged_union, tag_name="type", tag_generator=tag_of
+            ),
+        )
     _configure_state(converter)
     _configure_change(converter)
 
@@ -266,9 +267,9 @@ def shared_converter(
 ) -> cattrs.Converter:
     """A converter as :func:`make_converter` builds, shared by everyone asking for it.
 
-    Building a converter makes cattrs run a full garbage collection, whose cost
-    grows with everything the process holds (0.3 s beside 100,000 events), so
-    negstate builds one per set of event types and tags and reuses it.  Do not
+    Building a converter takes a few milliseconds (cattrs generates its hooks as
+    they are first used), so negstate builds one per set of event types and tags
+    and reuses it.  Do not
     register hooks on it: use :func:`make_converter` for a converter of your own.
     """
     key = (omit_defaults, tuple((kind.event_type, kind.tag) for kind in registry))
