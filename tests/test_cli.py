@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import os
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import negstate as ns
-from negstate.cli import build_parser, main, script
+from negstate.cli import build_parser, main
 from negstate.serialization import encode_event
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "ukraine_russia_2025"
@@ -868,26 +867,6 @@ class TestSubprocess:
         done = run_module("state", str(talks), "--reading", "maybe", cwd=talks.parent)
         assert done.returncode == 2
         assert "invalid choice: 'maybe'" in done.stderr
-
-
-class TestScript:
-    """The ``negstate`` command runs main and spares the exit its full collection."""
-
-    def test_runs_main_and_sets_what_is_alive_aside(
-        self,
-        talks: Path,
-        capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        monkeypatch.setattr(
-            sys, "argv", ["negstate", "state", str(talks), "--at", "2025-07-01"]
-        )
-        try:
-            assert script() == 0
-            assert gc.get_freeze_count() > 0
-        finally:
-            gc.unfreeze()
-        assert "Positions" in capsys.readouterr().out
 
 
 class _Terminal(io.StringIO):

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import random
 import shutil
 import sqlite3
 import threading
 import warnings
+import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -1416,6 +1418,53 @@ class TestSnapshot:
             report = log.verify()
             assert report.ok
             assert str(report).endswith("; the snapshot of the first 2 matches them")
+
+
+class TestReleasedOnClose:
+    """A closed log's events are freed as soon as nothing holds them.
+
+    Reference cycles between a log and what it builds (the checkpoint index, the
+    snapshot's builders, the saved index) would keep every event until the
+    collector's next full pass: at a million events, 1.7 million objects and a
+    pass of about a second.
+    """
+
+    def test_events_are_freed_without_the_collector(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        path = tmp_path / f"log{suffix}"
+        indexed_log(
+            path, [proposal("p"), answer("r", "UA"), proposal("q", "2025-03-20")]
+        )
+        gc.collect()
+        gc.disable()
+        try:
+            log = ns.open_log(path, read_only=True)
+            timeline = log.timeline()  # from the snapshot the index keeps
+            timeline.state_at("2025-03-15")  # builds the checkpoint index
+            saved = log.saved_state_at("2025-03-15")
+            assert saved is not None
+            assert saved.proposals["p"].status is ns.ProposalStatus.REJECTED
+            first = weakref.ref(timeline.events[0])
+            log.close()
+            del log, timeline, saved
+            assert first() is None
+        finally:
+            gc.enable()
+
+    def test_a_dropped_timeline_frees_its_index(self) -> None:
+        log = ns.EventLog()
+        log.append_many([proposal("p"), answer("r", "UA")])
+        gc.collect()
+        gc.disable()
+        try:
+            timeline = log.timeline()
+            timeline.state_at("2025-03-15")
+            first = weakref.ref(timeline.events[0])
+            del log, timeline
+            assert first() is None
+        finally:
+            gc.enable()
 
 
 class TestIndexBesideJsonLines:

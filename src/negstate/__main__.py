@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from negstate.cli import script
+from negstate.cli import main
 
 if __name__ == "__main__":
-    sys.exit(script())
+    sys.exit(main())

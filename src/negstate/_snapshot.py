@@ -574,7 +574,9 @@ class _Builders:
             lines.append(f"    set_{field.name}(obj, {value})")
         lines.append("    return obj")
         exec("\n".join(lines), names)  # noqa: S102 - generated from attrs fields
-        built: Build = names["build"]
+        # Taken out of its own globals: the cycle would keep ``values``, every
+        # event of the log, alive until the collector's next full pass.
+        built: Build = names.pop("build")
         return built
 
 

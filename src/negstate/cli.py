@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import importlib
 import json
 import os
@@ -105,7 +104,7 @@ from negstate.tables import (
 )
 from negstate.values import Stance
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "script"]
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 EXIT_OK: Final = 0
 """The command did what was asked."""
@@ -1713,19 +1712,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("negstate: interrupted\n")
         return 130
-
-
-def script() -> int:
-    """The ``negstate`` command: :func:`main` on ``sys.argv``, in a process that ends.
-
-    The interpreter's last act is a full collection over everything still alive,
-    1.8 s after a million events were loaded.  The process holds nothing whose
-    collection matters by then (logs and files are closed), so what is alive is
-    set aside (:func:`gc.freeze`) and the collection has nothing to walk.
-    """
-    code = main()
-    gc.freeze()
-    return code
 
 
 def _run(argv: list[str] | None) -> int:

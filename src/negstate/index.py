@@ -18,6 +18,7 @@ index instead.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -286,6 +287,13 @@ class _Tables:
         }
 
 
+def _recording_table(
+    histories: dict[str, _History], clock: list[int], name: str
+) -> dict[str, Any]:
+    """A new custom collection's draft table, recording into ``histories``."""
+    return _RecordingTable(histories.setdefault(name, _History()), clock)
+
+
 TABLES: Final = (
     "positions",
     "proposals",
@@ -328,7 +336,11 @@ class ReplayIndex:
         for name in TABLES:
             setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
         draft.swaps = RecordingList(self.clock)
-        draft.table_factory = self._custom_table
+        # Not a bound method: the draft would refer back to the index, and the
+        # cycle would keep every event alive until the collector's next full pass.
+        draft.table_factory = functools.partial(
+            _recording_table, self.custom_histories, self.clock
+        )
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
 
@@ -338,10 +350,6 @@ class ReplayIndex:
         swaps = self.draft.swaps
         assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
         return swaps.positions
-
-    def _custom_table(self, name: str) -> dict[str, Any]:
-        history = self.custom_histories.setdefault(name, _History())
-        return _RecordingTable(history, self.clock)
 
     def __len__(self) -> int:
         return self._length

@@ -401,5 +401,6 @@ class SqliteStorage:
         self._db.execute("PRAGMA wal_checkpoint(FULL)")
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and let go of the saved index read through it."""
         self._db.close()
+        self._saved = None
