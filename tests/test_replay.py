@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,3 +135,49 @@ class TestReplayLaws:
     def test_without_a_day_everything_counts(self, events: list[ns.Event]) -> None:
         """state_at with no day is the fold of every event in valid-time order."""
         assert ns.state_at(events) == ns.fold(build_timeline(events).events)
+
+
+class TestFailedFolds:
+    """Events that break the rules are refused, and the timeline and checkpoint
+    index they were folded onto are left as they stood before."""
+
+    SOURCE = ns.Source(title="A report", outlet="Wire")
+
+    def test_a_refused_extension_is_undone(self) -> None:
+        proposal = ns.ProposalMade(
+            id="p",
+            occurred="2025-03-01",
+            sources=self.SOURCE,
+            proposer="US",
+            addressees=("UA",),
+            issue="ceasefire",
+        )
+        stated = ns.PositionStated(
+            id="s",
+            occurred="2025-03-08",
+            sources=self.SOURCE,
+            party="UA",
+            issue="ceasefire",
+            stance=ns.Stance.SUPPORTS,
+        )
+        by_a_stranger = ns.ProposalAccepted(
+            id="a", occurred="2025-03-10", sources=self.SOURCE, proposal="p", by="RU"
+        )
+        timeline = build_timeline([proposal])
+        timeline.state_at("2025-03-05")  # the index is built
+        with pytest.raises(ns.ImpossibleEventError, match="not an addressee"):
+            timeline.extended([stated, by_a_stranger])
+        later = timeline.state_at("2025-03-20")
+        assert later == ns.fold([proposal], as_of=date(2025, 3, 20))
+        index, end = later.origin  # type: ignore[misc]
+        assert end == len(index) == 1
+        assert len(index.draft.events) == 1
+        assert list(index.draft.events) == ["p"]
+        assert timeline.extended([proposal]) is None  # a repeated id: build anew
+        assert timeline.extended([stated, stated]) is None
+        extended = timeline.extended([stated])
+        assert extended is not None
+        assert [event.id for event in extended.events] == ["p", "s"]
+        assert extended.state_at("2025-03-20") == ns.fold(
+            [proposal, stated], as_of=date(2025, 3, 20)
+        )

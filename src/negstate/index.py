@@ -248,6 +248,10 @@ class PrefixEvents(Mapping[str, Event]):
         """Take in one more event of the order (while a fold goes through it)."""
         self._end += 1
 
+    def shorten(self, end: int) -> None:
+        """Hold only the first ``end`` events (a fold through the order was undone)."""
+        self._end = min(self._end, end)
+
 
 class _Tables:
     """All of a draft's tables as they stood after the first ``end`` events."""
@@ -341,6 +345,12 @@ class ReplayIndex:
         draft.table_factory = functools.partial(
             _recording_table, self.custom_histories, self.clock
         )
+        self._folded: PrefixEvents | None = None
+        if not self._owns_order:
+            # An order's events are unique: the draft reads them from the order
+            # instead of keeping a map of a million ids of its own.
+            self._folded = PrefixEvents(self.events, self.position_of, 0)
+            draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
 
@@ -359,15 +369,30 @@ class ReplayIndex:
         start = self._length
         self.clock[0] = start
         try:
-            apply_events(self.draft, events, self.registry, applied=self._applied)
+            folded = self._folded
+            if folded is None:
+                apply_events(self.draft, events, self.registry, applied=self._applied)
+            else:
+
+                def applied_in_order(event: Event) -> None:
+                    self._length += 1
+                    self.clock[0] = self._length
+                    folded.grow(event)
+
+                apply_events(
+                    self.draft,
+                    events,
+                    self.registry,
+                    applied=applied_in_order,
+                    unique=True,
+                )
         except BaseException:
             self.rewind(start)
             raise
 
     def _applied(self, event: Event) -> None:
-        if self._owns_order:
-            self.position_of[event.id] = self._length
-            self.events.append(event)
+        self.position_of[event.id] = self._length
+        self.events.append(event)
         self._length += 1
         self.clock[0] = self._length
 
@@ -383,10 +408,12 @@ class ReplayIndex:
         swaps = self.draft.swaps
         assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
         swaps.rewind(position)
-        draft_events = self.draft.events
-        while len(draft_events) > position:
-            draft_events.popitem()
-        if self._owns_order:
+        if self._folded is not None:
+            self._folded.shorten(position)
+        else:
+            draft_events = self.draft.events
+            while len(draft_events) > position:
+                draft_events.popitem()
             while len(self.events) > position:
                 del self.position_of[self.events.pop().id]
         self._length = min(self._length, position)

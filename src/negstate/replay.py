@@ -125,6 +125,16 @@ class _Order:
             self.events[position].id,
         )
 
+    def cut(self, length: int) -> None:
+        """Forget the events placed from ``length`` on (their fold failed)."""
+        position_of = self.position_of
+        for event in self.events[length:]:
+            del position_of[event.id]
+        del self.events[length:]
+        del self.latest[length:]
+        del self.earliest[length:]
+        del self.depth[length:]
+
     def indexed(self, length: int) -> ReplayIndex:
         """The checkpoint index, folded at least up to ``length`` events."""
         if self.index is None:
@@ -294,16 +304,24 @@ class Timeline:
 
         Returns ``None`` when some event would land before the end of the order,
         narrow the dates of an event already in it (a late report), or refers to
-        an event neither in the order nor listed before it in ``events``: the
-        caller then builds a new timeline.  Raises the fold's error if an event
-        cannot happen; nothing is kept then.
+        an event neither in the order nor listed before it in ``events``, or
+        repeats an id: the caller then builds a new timeline.  Raises the fold's
+        error if an event cannot happen; nothing is kept then.
         """
+        if self._repeats_an_id(events):
+            return None
         ordered = self._keys_after(events)
         if ordered is None:
             return None
         index = self._order.indexed(self._length)
-        index.extend(event for _, event in ordered)
-        return self._placing(ordered)
+        extended = self._placing(ordered)
+        try:
+            # Placed first: the index reads the events it folds from the order.
+            index.extend(event for _, event in ordered)
+        except BaseException:
+            self._order.cut(self._length)
+            raise
+        return extended
 
     def followed_by(self, events: Sequence[Event]) -> Timeline | None:
         """This timeline with ``events`` placed after it, if they all come after it.
@@ -317,12 +335,18 @@ class Timeline:
         revisers = self._order.registry.revisers
         if self.revisions or any(type(event) in revisers for event in events):
             return None
-        ids = {event.id for event in events}
-        position_of = self._order.position_of
-        if len(ids) != len(events) or any(event_id in position_of for event_id in ids):
+        if self._repeats_an_id(events):
             return None
         ordered = self._keys_after(events)
         return None if ordered is None else self._placing(ordered)
+
+    def _repeats_an_id(self, events: Sequence[Event]) -> bool:
+        """True if two of ``events``, or one and an ordered event, share an id."""
+        ids = {event.id for event in events}
+        position_of = self._order.position_of
+        return len(ids) != len(events) or any(
+            event_id in position_of for event_id in ids
+        )
 
     def _keys_after(
         self, events: Sequence[Event]

@@ -267,10 +267,10 @@ def shared_converter(
 ) -> cattrs.Converter:
     """A converter as :func:`make_converter` builds, shared by everyone asking for it.
 
-    Building a converter takes a few milliseconds (cattrs generates its hooks as
-    they are first used), so negstate builds one per set of event types and tags
-    and reuses it.  Do not
-    register hooks on it: use :func:`make_converter` for a converter of your own.
+    Building a converter takes about 20 ms, and its hooks are generated as they
+    are first used, so negstate builds one per set of event types and tags and
+    reuses it.  Do not register hooks on it: use :func:`make_converter` for a
+    converter of your own.
     """
     key = (omit_defaults, tuple((kind.event_type, kind.tag) for kind in registry))
     found = _SHARED.get(key)
