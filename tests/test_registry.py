@@ -7,6 +7,7 @@ import attrs
 import pytest
 
 import negstate as ns
+from negstate.events import reference
 
 SOURCE = ns.Source(title="Sanctions announced", outlet="Wire")
 
@@ -175,6 +176,46 @@ class Communique(ns.PositionStated):
 @attrs.frozen(kw_only=True)
 class Roadmap(ns.ProposalMade):
     """A user's kind of proposal, folded by the built-in reducer."""
+
+
+@attrs.frozen(kw_only=True)
+class SanctionsLifted(ns.Event):
+    """A user-defined event that reads the event it refers to while folding."""
+
+    lifts: str = reference(optional=False)
+
+
+def lift(draft: ns.StateDraft, event: SanctionsLifted) -> None:
+    imposed = draft.events.get(event.lifts)
+    if not isinstance(imposed, SanctionsImposed):
+        raise ns.UnknownReferenceError(
+            f"lifts {event.lifts!r}, which no folded event imposed", event_id=event.id
+        )
+    draft.collection("lifted")[imposed.id] = event.id
+
+
+LIFTING = REGISTRY.with_event(SanctionsLifted, lift, tag="example.SanctionsLifted")
+
+
+class TestReducersReadingEvents:
+    """A reducer may read ``draft.events``: it holds every event folded before,
+    also those of the same batch appended onto a timeline already indexed."""
+
+    def test_an_event_of_the_same_batch_is_seen(self) -> None:
+        log = ns.EventLog(registry=LIFTING)
+        log.append(sanctions("s1", "2025-03-01", "assets"))
+        assert "lifted" not in ns.state_at(log, on="2025-03-15").custom  # indexed
+        lifted = SanctionsLifted(
+            id="l2", occurred="2025-04-02", sources=SOURCE, lifts="s2"
+        )
+        log.append_many([sanctions("s2", "2025-04-01", "visas"), lifted])
+        assert ns.state_at(log, on="2025-04-30").custom["lifted"] == {"s2": "l2"}
+        with pytest.raises(ns.UnknownReferenceError, match="no folded event"):
+            log.append(
+                SanctionsLifted(
+                    id="l3", occurred="2025-05-01", sources=SOURCE, lifts="l2"
+                )
+            )
 
 
 class TestSubclassesOfBuiltinEvents:

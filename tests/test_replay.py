@@ -175,7 +175,7 @@ class TestFailedFolds:
         assert list(index.draft.events) == ["p"]
         assert timeline.extended([proposal]) is None  # a repeated id: build anew
         assert timeline.extended([stated, stated]) is None
-        extended = timeline.extended([stated])
+        extended = timeline.extended(event for event in [stated])
         assert extended is not None
         assert [event.id for event in extended.events] == ["p", "s"]
         assert extended.state_at("2025-03-20") == ns.fold(

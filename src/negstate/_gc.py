@@ -45,11 +45,13 @@ def collections_of_new_objects() -> Iterator[None]:
     """Let a full collection inside the block walk only the objects made in it.
 
     Building a cattrs converter runs :func:`gc.collect`, which walks everything
-    the process holds: 1.4 s beside a million loaded events, for nothing, since
-    what it looks for (class objects attrs replaced) is made by class definitions,
-    not by loads.  The objects already alive are set aside (:func:`gc.freeze`) for
-    the block and moved to the oldest generation afterwards, both constant-time.
-    A program that keeps objects frozen itself is left as it is.
+    the process holds: 1.4 s beside a million loaded events.  cattrs collects so
+    that class objects attrs replaced drop out of ``__subclasses__()``; negstate
+    names the event classes itself, so nothing depends on that collection.  The
+    objects already alive are set aside (:func:`gc.freeze`) for the block and
+    moved to the oldest generation afterwards, both constant-time in CPython
+    3.11 to 3.13.  A program that froze objects before the block is left as it
+    is.
     """
     if gc.get_freeze_count():
         yield

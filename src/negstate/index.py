@@ -365,7 +365,11 @@ class ReplayIndex:
         return self._length
 
     def extend(self, events: Iterable[Event]) -> None:
-        """Fold ``events`` on, in the order given; on error undo them and re-raise."""
+        """Fold ``events`` on, in the order given; on error undo them and re-raise.
+
+        An index that shares an order folds the order's next events, placed in it
+        already: it reads them back from the order by id.
+        """
         start = self._length
         self.clock[0] = start
         try:

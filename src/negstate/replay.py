@@ -299,7 +299,7 @@ class Timeline:
         """The checkpoint index of this timeline (built on first use)."""
         return self._order.indexed(self._length)
 
-    def extended(self, events: Sequence[Event]) -> Timeline | None:
+    def extended(self, events: Iterable[Event]) -> Timeline | None:
         """This timeline with ``events`` folded on, if they all come after it.
 
         Returns ``None`` when some event would land before the end of the order,
@@ -308,10 +308,9 @@ class Timeline:
         repeats an id: the caller then builds a new timeline.  Raises the fold's
         error if an event cannot happen; nothing is kept then.
         """
-        if self._repeats_an_id(events):
-            return None
+        events = list(events)  # read twice below; a generator would run dry
         ordered = self._keys_after(events)
-        if ordered is None:
+        if ordered is None or self._repeats_an_id(events):
             return None
         index = self._order.indexed(self._length)
         extended = self._placing(ordered)
@@ -328,7 +327,7 @@ class Timeline:
 
         For events already checked, such as records read back from a log: unlike
         :meth:`extended`, no fold runs.  Returns ``None`` when :meth:`extended`
-        would, and also when an event is a revision or repeats an id.
+        would, and also when an event is a revision.
         """
         if not events:
             return self
