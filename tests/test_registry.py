@@ -218,6 +218,61 @@ class TestReducersReadingEvents:
             )
 
 
+@attrs.frozen(kw_only=True)
+class Noted(ns.Event):
+    """A user-defined event whose reducer opens a collection, then may refuse."""
+
+    refused: bool = False
+
+
+def note(draft: ns.StateDraft, event: Noted) -> None:
+    notes = draft.collection("notes")
+    if event.refused:
+        raise ns.ImpossibleEventError("refused on purpose", event_id=event.id)
+    notes[event.id] = event.id
+
+
+NOTING = ns.BUILTIN_EVENTS.with_event(Noted, note, tag="example.Noted")
+
+
+class TestRefusedUserEvents:
+    """A refused event leaves no trace that would stop the index from being saved."""
+
+    def test_the_index_is_saved_after_a_refused_event(self, tmp_path: Path) -> None:
+        with ns.open_log(tmp_path / "log.jsonl", registry=NOTING) as log:
+            log.append(
+                ns.PositionStated(
+                    id="s1",
+                    occurred="2025-03-01",
+                    sources=SOURCE,
+                    party="UA",
+                    issue="ceasefire",
+                    stance=ns.Stance.SUPPORTS,
+                )
+            )
+            assert log.save_index()
+            log.timeline().state_at("2025-03-02")  # index built
+            with pytest.raises(ns.ImpossibleEventError, match="refused on purpose"):
+                log.append(
+                    Noted(id="n1", occurred="2025-03-05", sources=SOURCE, refused=True)
+                )
+            assert log.save_index()
+            assert "notes" not in log.timeline().state_at("2025-03-06").custom
+
+    def test_an_empty_collection_does_not_stop_the_save(self, tmp_path: Path) -> None:
+        with ns.open_log(tmp_path / "log.sqlite", registry=NOTING) as log:
+            log.append(Noted(id="n1", occurred="2025-03-05", sources=SOURCE))
+            assert not log.save_index()  # a record a user reducer made
+
+        def opened_only(draft: ns.StateDraft, _event: Noted) -> None:
+            draft.collection("notes")
+
+        registry = ns.BUILTIN_EVENTS.with_event(Noted, opened_only, tag="example.Noted")
+        with ns.open_log(tmp_path / "other.sqlite", registry=registry) as log:
+            log.append(Noted(id="n1", occurred="2025-03-05", sources=SOURCE))
+            assert log.save_index()
+
+
 class TestSubclassesOfBuiltinEvents:
     """A user's subclass of a built-in event shows in the state as its base does."""
 

@@ -281,7 +281,7 @@ def save_index(
     False (and writes nothing) when the state holds records a user reducer made,
     which these tables do not keep.
     """
-    if index.custom_histories:
+    if any(history.versions for history in index.custom_histories.values()):
         return False
     histories = [(table, index.histories[table].versions) for table in TABLES]
     # Rows are written as they are made, not gathered first: a savepoint undoes
