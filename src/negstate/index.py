@@ -332,7 +332,6 @@ class ReplayIndex:
         self.clock = [0]
         self.histories = {name: _History() for name in TABLES}
         self.custom_histories: dict[str, _History] = {}
-        self._owns_order = events is None
         self.events: list[Event] = [] if events is None else events
         self.position_of: dict[str, int] = {} if position_of is None else position_of
         self._length = 0
@@ -345,8 +344,9 @@ class ReplayIndex:
         draft.table_factory = functools.partial(
             _recording_table, self.custom_histories, self.clock
         )
+        # None while the index keeps its own order.
         self._folded: PrefixEvents | None = None
-        if not self._owns_order:
+        if events is not None:
             # An order's events are unique: the draft reads them from the order
             # instead of keeping a map of a million ids of its own.
             self._folded = PrefixEvents(self.events, self.position_of, 0)
