@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import negstate as ns
 from negstate import log as log_module
+from negstate import replay as replay_module
 from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.cli import filter_state
 from negstate.diff import state_paths
@@ -40,7 +41,7 @@ from tests.strategies import (
     focus_paths,
     revised_streams,
 )
-from tests.test_snapshot import timeline_parts
+from tests.test_snapshot import timeline_parts, whole_fold
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed", "jsonl-indexed")
@@ -1387,6 +1388,57 @@ class TestSnapshot:
         with snapshot_reads() as found, ns.open_log(other) as log:
             assert loaded(log) == expected
         assert found == [False]
+
+    def test_the_state_after_every_event_is_read_not_folded(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A load from the snapshot reads the state after every event from the
+        fold it keeps; once the log has grown, the new state is folded."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA"), answer("s", "RU")])
+            assert log.save_index()
+            expected = ns.state_at(log)
+        with (
+            mock.patch.object(
+                replay_module, "apply_events", side_effect=AssertionError("folded")
+            ),
+            ns.open_log(path) as log,
+        ):
+            assert ns.state_at(log) == expected
+        with ns.open_log(path) as log:
+            log.append(proposal("q", "2025-04-01"))
+            grown = ns.state_at(log)
+        with ns.open_log(path) as log:
+            assert ns.state_at(log) == grown
+            assert "q" in ns.state_at(log).proposals
+
+    def test_verify_finds_a_kept_fold_of_other_events(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A kept fold that is not the fold of the snapshot's order would give a
+        wrong state on load: verify says so, and saving the index mends it."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+            events = list(log.events())
+            timeline = log.timeline()
+            parts = write_snapshot(
+                events,
+                list(log.recorded_at()),
+                timeline,
+                ns.BUILTIN_EVENTS,
+                log._head(),
+                folded=whole_fold(timeline.events[:1]),
+            )
+        replace_snapshot(path, parts)
+        with ns.open_log(path) as log:
+            report = log.verify()
+            assert not report.ok
+            assert "in the state it keeps after every event" in str(report.problem)
+            assert log.save_index()
+            assert log.verify().ok
 
     def test_verify_finds_a_snapshot_that_differs_from_the_records(
         self, tmp_path: Path, suffix: str

@@ -18,10 +18,14 @@ from negstate import _snapshot as snapshot_module
 from negstate._snapshot import (
     Snapshot,
     UnusableSnapshot,
+    kept_fold_agrees,
     read_snapshot,
     write_snapshot,
 )
+from negstate.reducers import apply_events
+from negstate.registry import EventRegistry
 from negstate.replay import Timeline, build_timeline
+from negstate.state import StateDraft
 from tests.strategies import event_streams, revised_streams
 
 LAST_HASH = "a" * 64
@@ -33,13 +37,27 @@ def moments(count: int) -> list[datetime]:
     return [START + timedelta(seconds=n // 2) for n in range(count)]
 
 
+def whole_fold(
+    events: Sequence[ns.Event], registry: EventRegistry = ns.BUILTIN_EVENTS
+) -> StateDraft:
+    """The draft a fold of ``events``, in the order given, writes."""
+    draft = StateDraft()
+    apply_events(draft, events, registry, unique=True)
+    return draft
+
+
 def written(events: Sequence[ns.Event]) -> list[bytes]:
     """The snapshot of a log whose records hold ``events``, the last hashed
-    ``LAST_HASH``."""
+    ``LAST_HASH``, with its timeline and the tables of the timeline's fold."""
     timeline = build_timeline(events, ns.BUILTIN_EVENTS)
     head = (len(events), LAST_HASH)
     return write_snapshot(
-        events, moments(len(events)), timeline, ns.BUILTIN_EVENTS, head
+        events,
+        moments(len(events)),
+        timeline,
+        ns.BUILTIN_EVENTS,
+        head,
+        folded=whole_fold(timeline.events),
     )
 
 
@@ -94,13 +112,22 @@ class TestRoundTrip:
             return  # revisions the rules refuse together: no log holds these
         head = (len(events), "b" * 64)
         parts = write_snapshot(
-            events, moments(len(events)), timeline, ns.BUILTIN_EVENTS, head
+            events,
+            moments(len(events)),
+            timeline,
+            ns.BUILTIN_EVENTS,
+            head,
+            folded=whole_fold(timeline.events),
         )
         snapshot = read_back(parts, *head)
         assert snapshot.events == events
         assert snapshot.recorded == moments(len(events))
         assert timeline_parts(snapshot.timeline) == timeline_parts(timeline)
         assert (snapshot.seq, snapshot.hash) == head
+        assert snapshot.timeline is not None
+        assert snapshot.timeline.kept_fold() is not None
+        assert kept_fold_agrees(snapshot.timeline)
+        assert snapshot.timeline.state_at() == timeline.state_at()
 
     @settings(max_examples=40)
     @given(event_streams())
@@ -202,6 +229,71 @@ class TestRoundTrip:
         assert [(repr(a), type(a)) for a in given] == [
             (repr(a), type(a)) for a in amounts
         ]
+
+    def test_keeps_the_fold_of_the_tables_in_their_order(self) -> None:
+        """Entries come back in the order the fold wrote them, and a fold of
+        other events is found out."""
+        events = [stated("b", party="RU"), stated("a"), stated("c", party="US")]
+        snapshot = read_back(written(events), len(events))
+        timeline = snapshot.timeline
+        assert timeline is not None
+        kept = timeline.kept_fold()
+        assert kept is not None
+        assert list(kept.positions) == list(whole_fold(timeline.events).positions)
+        assert list(timeline.state_at().positions) == list(kept.positions)
+        head = (len(events), LAST_HASH)
+        other = write_snapshot(
+            events,
+            moments(len(events)),
+            build_timeline(events, ns.BUILTIN_EVENTS),
+            ns.BUILTIN_EVENTS,
+            head,
+            folded=whole_fold(events[:2]),
+        )
+        forged = read_back(other, len(events)).timeline
+        assert forged is not None
+        assert not kept_fold_agrees(forged)
+
+    def test_keeps_no_fold_of_a_user_reducers_records(self) -> None:
+        """A user's collection is folded on load: the order is still kept."""
+
+        def pay(draft: StateDraft, event: ns.Event) -> None:
+            draft.collection("payments")[event.id] = event
+
+        registry = ns.BUILTIN_EVENTS.with_event(Paid, pay)
+        events = [
+            Paid(
+                id="pay",
+                occurred="2025-03-02",
+                sources=ns.Source(title="A report"),
+                money=Money(1.0),
+            )
+        ]
+        timeline = build_timeline(events, registry)
+        head = (1, LAST_HASH)
+        parts = write_snapshot(
+            events,
+            moments(1),
+            timeline,
+            registry,
+            head,
+            folded=whole_fold(timeline.events, registry),
+        )
+        snapshot = read_snapshot(parts, registry, lambda _seq, _last: True)
+        assert snapshot.timeline is not None
+        assert snapshot.timeline.kept_fold() is None
+        assert snapshot.timeline.state_at() == timeline.state_at()
+
+    def test_a_longer_order_folds_its_own_events(self) -> None:
+        """The kept fold stands only for the events it was saved with."""
+        events = [stated("a"), stated("b", party="RU")]
+        timeline = read_back(written(events), len(events)).timeline
+        assert timeline is not None
+        later = stated("c", party="US", occurred="2025-04-01")
+        longer = timeline.followed_by([later])
+        assert longer is not None
+        assert longer.kept_fold() is None
+        assert longer.state_at() == build_timeline([*events, later]).state_at()
 
     def test_keeps_no_timeline_when_given_none(self) -> None:
         events = [stated("s")]

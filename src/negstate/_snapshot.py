@@ -9,6 +9,10 @@ them.  It is written with :mod:`marshal`, which reads plain containers back in C
 never runs code, and rebuilt by constructors generated per class that set the fields
 directly, as the fast decoder does for records whose hash was checked.
 
+When the checkpoint index was saved after folding every event, the tables of
+that fold go with the order, each event named by its number, so the state after
+every event is read back instead of folded again.
+
 The snapshot is a cache stamped with the last record it holds.  A log that has grown
 since then takes its events from the snapshot and decodes only the newer records.
 Every part carries a CRC-32 checksum, checked before it is unmarshalled.  Anything
@@ -36,12 +40,21 @@ import attrs
 from negstate._version import __version__
 from negstate.dates import OPEN_END, FuzzyDate
 from negstate.events import Event
+from negstate.index import TABLES
+from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.replay import Timeline, timeline_from_parts
+from negstate.state import StateDraft
 
-__all__ = ["Snapshot", "UnusableSnapshot", "read_snapshot", "write_snapshot"]
+__all__ = [
+    "Snapshot",
+    "UnusableSnapshot",
+    "kept_fold_agrees",
+    "read_snapshot",
+    "write_snapshot",
+]
 
-FORMAT: Final = "negstate-snapshot-1"
+FORMAT: Final = "negstate-snapshot-2"
 _PART_SIZE: Final = 20_000
 """Values per marshalled part: only one part's plain tuples are held at a time."""
 
@@ -75,7 +88,8 @@ class Snapshot:
     events: list[Event]
     recorded: list[datetime]
     timeline: Timeline | None
-    """The valid-time order of these events, when it was saved with them."""
+    """The valid-time order of these events, when it was saved with them; with the
+    tables of its whole fold when they were saved too."""
 
 
 def write_snapshot(
@@ -84,11 +98,15 @@ def write_snapshot(
     timeline: Timeline | None,
     registry: EventRegistry,
     head: tuple[int, str],
+    *,
+    folded: StateDraft | None = None,
 ) -> list[bytes]:
     """The snapshot of a log whose records 1 to ``head[0]`` hold ``events``.
 
-    Returns its parts, in order; an empty list when an event holds a field of a
-    type the snapshot cannot keep (such logs are read from their records).
+    ``folded`` is the draft a fold of every event of ``timeline`` wrote; its
+    tables are kept when they hold only what built-in reducers write.  Returns
+    the parts, in order; an empty list when an event holds a field of a type the
+    snapshot cannot keep (such logs are read from their records).
     """
     encoder = _Encoder(registry)
     try:
@@ -100,6 +118,9 @@ def write_snapshot(
             else array("q", map(encoder.value, timeline.events)).tobytes()
         )
         recording = array("q", map(encoder.value, events)).tobytes()
+        fold = (
+            None if timeline is None or folded is None else _flat_fold(folded, encoder)
+        )
         revisions = (
             ()
             if timeline is None
@@ -129,6 +150,7 @@ def write_snapshot(
             array("q", timeline.depth).tobytes(),
             revisions,
             tuple(timeline.revised_by.items()),
+            fold,
         )
     try:
         parts.append(
@@ -252,7 +274,7 @@ def _rebuild(
         raise UnusableSnapshot("the snapshot does not hold as many events as records")
     timeline = None
     if saved_timeline is not None:
-        order, latest, earliest, depth, revisions, revised_by = saved_timeline
+        order, latest, earliest, depth, revisions, revised_by, fold = saved_timeline
         timeline = timeline_from_parts(
             events=list(map(values.__getitem__, _numbers(order))),
             latest=_numbers(latest),
@@ -263,6 +285,7 @@ def _rebuild(
                 {event_id: values[number] for event_id, number in revisions}
             ),
             revised_by=MappingProxyType(dict(revised_by)),
+            folded=None if fold is None else _fold_from(fold, values),
         )
     return Snapshot(seq, last_hash, events, recorded, timeline)
 
@@ -278,6 +301,117 @@ def _numbers(packed: bytes) -> array[int]:
     numbers = array("q")
     numbers.frombytes(packed)
     return numbers
+
+
+# -- the tables of a whole fold --------------------------------------------------------
+
+
+def _flat_fold(folded: StateDraft, encoder: _Encoder) -> tuple[Any, ...] | None:
+    """The built-in tables ``folded`` holds, each event named by its number.
+
+    None when they hold anything but what the built-in reducers write (a user
+    reducer's collections or positions): such a log's state is folded on load.
+    """
+
+    def number(source: Any) -> int:  # noqa: ANN401 - an entry's item
+        if not isinstance(source, Event):
+            raise _Unsupported(source)
+        return encoder.value(source)
+
+    if folded.custom:
+        return None
+    try:
+        return (
+            tuple(
+                (party, issue, number(source), tuple(map(number, others)))
+                for (party, issue), (source, others) in folded.positions.items()
+            ),
+            *(
+                tuple(
+                    (key, number(made), answers, withdrawn, last)
+                    for key, (made, answers, withdrawn, last) in table.items()
+                )
+                for table in (folded.proposals, folded.meeting_proposals)
+            ),
+            *(
+                tuple((key, number(event)) for key, event in table.items())
+                for table in (folded.meetings, folded.agreements)
+            ),
+            tuple(
+                (key, number(deadline), replaced_by)
+                for key, (deadline, replaced_by) in folded.deadlines.items()
+            ),
+            array("q", map(number, folded.swaps)).tobytes(),
+            tuple(folded.exchanges.items()),
+            tuple(
+                (
+                    key,
+                    unit,
+                    tuple((claimant, number(claim)) for claimant, claim in claims),
+                )
+                for key, (unit, claims) in folded.figures.items()
+            ),
+        )
+    except (_Unsupported, TypeError, ValueError):
+        return None
+
+
+def _fold_from(fold: tuple[Any, ...], values: list[Any]) -> StateDraft:
+    """The draft whose tables ``_flat_fold`` flattened, in their order."""
+    (
+        positions,
+        proposals,
+        meeting_proposals,
+        meetings,
+        agreements,
+        deadlines,
+        swaps,
+        exchanges,
+        figures,
+    ) = fold
+    at = values.__getitem__
+    draft = StateDraft()
+    draft.positions = {
+        (party, issue): (at(source), tuple(map(at, others)))
+        for party, issue, source, others in positions
+    }
+    draft.proposals = {
+        key: (at(made), answers, withdrawn, last)
+        for key, made, answers, withdrawn, last in proposals
+    }
+    draft.meeting_proposals = {
+        key: (at(made), answers, withdrawn, last)
+        for key, made, answers, withdrawn, last in meeting_proposals
+    }
+    draft.meetings = {key: at(number) for key, number in meetings}
+    draft.agreements = {key: at(number) for key, number in agreements}
+    draft.deadlines = {
+        key: (at(number), replaced_by) for key, number, replaced_by in deadlines
+    }
+    draft.swaps = list(map(at, _numbers(swaps)))
+    draft.exchanges = dict(exchanges)
+    draft.figures = {
+        key: (unit, tuple((claimant, at(number)) for claimant, number in claims))
+        for key, unit, claims in figures
+    }
+    return draft
+
+
+def kept_fold_agrees(timeline: Timeline) -> bool:
+    """Whether the fold kept with ``timeline`` is its events' fold (True if none is)."""
+    kept = timeline.kept_fold()
+    if kept is None:
+        return True
+    folded = StateDraft()
+    apply_events(folded, timeline.events, timeline.registry, unique=True)
+    return (
+        not folded.custom
+        and list(kept.swaps) == list(folded.swaps)
+        and all(
+            list(getattr(kept, name).items()) == list(getattr(folded, name).items())
+            for name in TABLES
+        )
+    )
 
 
 # -- the classes a snapshot may hold ---------------------------------------------------

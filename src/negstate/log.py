@@ -32,6 +32,7 @@ from negstate._gc import paused_gc
 from negstate._snapshot import (
     Snapshot,
     UnusableSnapshot,
+    kept_fold_agrees,
     read_snapshot,
     write_snapshot,
 )
@@ -918,7 +919,12 @@ class EventLog:
         assert self._recorded is not None  # noqa: S101 - loaded by timeline()
         with paused_gc():
             snapshot = write_snapshot(
-                self._all(), self._recorded, timeline, self._registry, self._head()
+                self._all(),
+                self._recorded,
+                timeline,
+                self._registry,
+                self._head(),
+                folded=index.draft if len(index) == len(timeline) else None,
             )
         kept: bool = save(
             index,
@@ -1162,6 +1168,8 @@ class EventLog:
             or dict(kept.revised_by) != dict(built.revised_by)
         ):
             raise self._snapshot_differs("in the valid-time order of the records")
+        if not kept_fold_agrees(kept):
+            raise self._snapshot_differs("in the state it keeps after every event")
 
     def _snapshot_differs(self, how: str) -> IntegrityError:
         return IntegrityError(

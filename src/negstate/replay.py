@@ -103,6 +103,9 @@ class _Order:
     registry: EventRegistry
     index: ReplayIndex | None = None
     _position_of: dict[str, int] | None = None
+    whole_fold: tuple[int, StateDraft] | None = None
+    """The draft a fold of the first events wrote, and how many it folded, when a
+    snapshot kept it: the state after them is read from it instead of folded."""
 
     @property
     def position_of(self) -> dict[str, int]:
@@ -127,6 +130,8 @@ class _Order:
 
     def cut(self, length: int) -> None:
         """Forget the events placed from ``length`` on (their fold failed)."""
+        if self.whole_fold is not None and self.whole_fold[0] > length:
+            self.whole_fold = None
         position_of = self.position_of
         for event in self.events[length:]:
             del position_of[event.id]
@@ -254,7 +259,16 @@ class Timeline:
         """The state on day ``on``, read the ``reading`` way (``None``: after all)."""
         day = None if on is None else day_of(on)
         reading = reading_of(reading)
-        if reading is Reading.POSSIBLY and day is not None:
+        kept = self.kept_fold() if day is None else None
+        if kept is not None:
+            order = self._order
+            state = state_from_tables(
+                kept,
+                PrefixEvents(order.events, _LazyPositions(order), self._length),
+                as_of=None,
+                reading=reading,
+            )
+        elif reading is Reading.POSSIBLY and day is not None:
             state = fold(
                 self.counting(day, reading=reading),
                 as_of=day,
@@ -283,6 +297,13 @@ class Timeline:
         if not self.revised_by:
             return state
         return attrs.evolve(state, revised_by=self._revisions_of(state))
+
+    def kept_fold(self) -> StateDraft | None:
+        """The draft a fold of every event wrote, if a snapshot kept it (read only)."""
+        whole_fold = self._order.whole_fold
+        if whole_fold is None or whole_fold[0] != self._length:
+            return None
+        return whole_fold[1]
 
     def _revisions_of(self, state: NegotiationState) -> Mapping[str, tuple[Event, ...]]:
         """The revisions applied to the events ``state`` folded."""
@@ -503,8 +524,12 @@ def timeline_from_parts(
     registry: EventRegistry,
     revisions: Mapping[str, Event],
     revised_by: Mapping[str, tuple[str, ...]],
+    folded: StateDraft | None = None,
 ) -> Timeline:
-    """A timeline from its parts: those :func:`build_timeline` sorts, or a kept copy."""
+    """A timeline from its parts: those :func:`build_timeline` sorts, or a kept copy.
+
+    ``folded`` is the draft a fold of every event wrote, when it was kept too.
+    """
     count = len(events)
     if not len(latest) == len(earliest) == len(depth) == count:
         msg = "a timeline's parts must be of one length"
@@ -516,6 +541,7 @@ def timeline_from_parts(
             earliest=earliest,
             depth=depth,
             registry=registry,
+            whole_fold=None if folded is None else (count, folded),
         ),
         length=count,
         revisions=revisions,
