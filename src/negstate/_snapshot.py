@@ -23,6 +23,7 @@ and the log is read from its records instead.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import marshal
 import sys
@@ -32,6 +33,8 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from enum import Enum
+from itertools import islice
+from operator import attrgetter
 from types import MappingProxyType, MemberDescriptorType
 from typing import Any, Final
 
@@ -72,6 +75,7 @@ back-references, so equal values give equal bytes."""
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
 
 Build = Callable[[tuple[Any, ...]], Any]
+_ID: Final = attrgetter("id")
 
 
 class UnusableSnapshot(Exception):  # noqa: N818 - a signal to read the records instead
@@ -118,9 +122,6 @@ def write_snapshot(
             else array("q", map(encoder.value, timeline.events)).tobytes()
         )
         recording = array("q", map(encoder.value, events)).tobytes()
-        fold = (
-            None if timeline is None or folded is None else _flat_fold(folded, encoder)
-        )
         revisions = (
             ()
             if timeline is None
@@ -134,6 +135,11 @@ def write_snapshot(
         return []
     finally:
         encoder.release()
+    fold = (
+        None
+        if timeline is None or folded is None
+        else _flat_fold(folded, timeline.events)
+    )
     moments: dict[datetime, int] = {}
     moment_texts: list[str] = []
     for moment in recorded:
@@ -204,19 +210,25 @@ def read_snapshot(
     Raises UnusableSnapshot when the stamp is refused or anything is unexpected.
     """
     try:
-        return _read(iter(parts), registry, current)
+        snapshot, fold = _read(iter(parts), registry, current)
+        # Read once the value table and the last part's arrays are let go:
+        # holding them too raised the peak of a load of a million events from
+        # 477 to 536 MB.
+        if fold is not None and snapshot.timeline is not None:
+            snapshot.timeline.keep_fold(functools.partial(_fold_from, fold))
     except UnusableSnapshot:
         raise
     except Exception as exc:
         # A cache: whatever fails, the records are read instead.
         raise UnusableSnapshot(f"damaged ({exc!r})") from exc
+    return snapshot
 
 
 def _read(
     pieces: Iterator[bytes],
     registry: EventRegistry,
     current: Callable[[int, str], bool],
-) -> Snapshot:
+) -> tuple[Snapshot, tuple[bytes, ...] | None]:
     first = next(pieces, None)
     if type(first) is not bytes:
         raise UnusableSnapshot("no snapshot")
@@ -253,7 +265,7 @@ def _rebuild(
     registry: EventRegistry,
     *,
     stamp: tuple[int, str],
-) -> Snapshot:
+) -> tuple[Snapshot, tuple[bytes, ...] | None]:
     append = values.append
     tail: Any = None
     for piece in pieces:
@@ -263,31 +275,40 @@ def _rebuild(
             break
         for entry in loaded:
             append(builders[entry[0]](entry))
-    seq, last_hash = stamp
     if tail is None or next(pieces, None) is not None:
         raise UnusableSnapshot("parts are missing or added")
+    return _from_tail(tail, values, registry, stamp)
+
+
+def _from_tail(
+    tail: Any,  # noqa: ANN401 - plain containers
+    values: list[Any],
+    registry: EventRegistry,
+    stamp: tuple[int, str],
+) -> tuple[Snapshot, tuple[bytes, ...] | None]:
+    """The snapshot the last part describes, and the fold kept with it, if any."""
+    seq, last_hash = stamp
     recording, moment_texts, times, saved_timeline = tail
     events = list(map(values.__getitem__, _numbers(recording)))
     moments = [datetime.fromisoformat(text) for text in moment_texts]
     recorded = list(map(moments.__getitem__, _numbers(times)))
     if len(events) != seq or len(recorded) != seq:
         raise UnusableSnapshot("the snapshot does not hold as many events as records")
-    timeline = None
-    if saved_timeline is not None:
-        order, latest, earliest, depth, revisions, revised_by, fold = saved_timeline
-        timeline = timeline_from_parts(
-            events=list(map(values.__getitem__, _numbers(order))),
-            latest=_numbers(latest),
-            earliest=_numbers(earliest),
-            depth=_numbers(depth),
-            registry=registry,
-            revisions=MappingProxyType(
-                {event_id: values[number] for event_id, number in revisions}
-            ),
-            revised_by=MappingProxyType(dict(revised_by)),
-            folded=None if fold is None else _fold_from(fold, values),
-        )
-    return Snapshot(seq, last_hash, events, recorded, timeline)
+    if saved_timeline is None:
+        return Snapshot(seq, last_hash, events, recorded, None), None
+    order, latest, earliest, depth, revisions, revised_by, fold = saved_timeline
+    timeline = timeline_from_parts(
+        events=list(map(values.__getitem__, _numbers(order))),
+        latest=_numbers(latest),
+        earliest=_numbers(earliest),
+        depth=_numbers(depth),
+        registry=registry,
+        revisions=MappingProxyType(
+            {event_id: values[number] for event_id, number in revisions}
+        ),
+        revised_by=MappingProxyType(dict(revised_by)),
+    )
+    return Snapshot(seq, last_hash, events, recorded, timeline), fold
 
 
 def _loads(part: bytes) -> Any:  # noqa: ANN401 - plain containers
@@ -306,40 +327,74 @@ def _numbers(packed: bytes) -> array[int]:
 # -- the tables of a whole fold --------------------------------------------------------
 
 
-def _flat_fold(folded: StateDraft, encoder: _Encoder) -> tuple[Any, ...] | None:
-    """The built-in tables ``folded`` holds, each event named by its number.
+def _flat_fold(folded: StateDraft, order: Sequence[Event]) -> tuple[bytes, ...] | None:
+    """The built-in tables ``folded`` holds, events and their ids as numbers.
 
-    None when they hold anything but what the built-in reducers write (a user
-    reducer's collections or positions): such a log's state is folded on load.
+    Every event of the tables, and every event id they hold (a table's keys, the
+    answers, the withdrawals, what superseded or replaced an entry), is kept as
+    its event's position in ``order``, so a load shares the order's events and
+    their own id strings instead of holding a second copy of each.  Each table
+    is marshalled on its own, so a load holds only one table's plain tuples at a
+    time.  None when the tables hold anything else (a user reducer's collections
+    or positions): such a log's state is folded on load.
     """
+    positions = {id(event): position for position, event in enumerate(order)}
+    numbers = {event.id: position for position, event in enumerate(order)}
 
     def number(source: Any) -> int:  # noqa: ANN401 - an entry's item
-        if not isinstance(source, Event):
+        found = positions.get(id(source))
+        if found is None:  # not an event of the order: a user's Position, say
             raise _Unsupported(source)
-        return encoder.value(source)
+        return found
+
+    def keyed(key: str, event: Any) -> int:  # noqa: ANN401 - an entry's item
+        found = number(event)
+        if key != event.id:
+            raise _Unsupported(key)
+        return found
+
+    def named(event_id: str | None) -> int:
+        return -1 if event_id is None else numbers[event_id]
+
+    def answered(table: dict[str, Any]) -> tuple[Any, ...]:
+        # The answers of all entries in a row, in columns, and how many each has.
+        made = array("q", (keyed(key, entry[0]) for key, entry in table.items()))
+        answers = [answer for entry in table.values() for answer in entry[1]]
+        return (
+            made.tobytes(),
+            array("q", (len(entry[1]) for entry in table.values())).tobytes(),
+            tuple(by for by, _, _ in answers),
+            tuple(kind for _, kind, _ in answers),
+            array("q", (named(event_id) for _, _, event_id in answers)).tobytes(),
+            settled(table, 2, 3),
+        )
+
+    def settled(table: dict[str, Any], *items: int) -> tuple[Any, ...]:
+        # Few entries are withdrawn, superseded or replaced: only those are kept.
+        return tuple(
+            (index, *(named(entry[item]) for item in items))
+            for index, entry in enumerate(table.values())
+            if any(entry[item] is not None for item in items)
+        )
 
     if folded.custom:
         return None
     try:
-        return (
+        flat: list[Any] = [
             tuple(
                 (party, issue, number(source), tuple(map(number, others)))
                 for (party, issue), (source, others) in folded.positions.items()
             ),
-            *(
-                tuple(
-                    (key, number(made), answers, withdrawn, last)
-                    for key, (made, answers, withdrawn, last) in table.items()
-                )
-                for table in (folded.proposals, folded.meeting_proposals)
-            ),
-            *(
-                tuple((key, number(event)) for key, event in table.items())
-                for table in (folded.meetings, folded.agreements)
-            ),
-            tuple(
-                (key, number(deadline), replaced_by)
-                for key, (deadline, replaced_by) in folded.deadlines.items()
+            answered(folded.proposals),
+            answered(folded.meeting_proposals),
+            array("q", (keyed(*item) for item in folded.meetings.items())).tobytes(),
+            array("q", (keyed(*item) for item in folded.agreements.items())).tobytes(),
+            (
+                array(
+                    "q",
+                    (keyed(key, entry[0]) for key, entry in folded.deadlines.items()),
+                ).tobytes(),
+                settled(folded.deadlines, 1),
             ),
             array("q", map(number, folded.swaps)).tobytes(),
             tuple(folded.exchanges.items()),
@@ -351,12 +406,13 @@ def _flat_fold(folded: StateDraft, encoder: _Encoder) -> tuple[Any, ...] | None:
                 )
                 for key, (unit, claims) in folded.figures.items()
             ),
-        )
-    except (_Unsupported, TypeError, ValueError):
+        ]
+        return tuple(marshal.dumps(table) for table in flat)
+    except (_Unsupported, KeyError, TypeError, ValueError):
         return None
 
 
-def _fold_from(fold: tuple[Any, ...], values: list[Any]) -> StateDraft:
+def _fold_from(fold: tuple[bytes, ...], order: Sequence[Event]) -> StateDraft:
     """The draft whose tables ``_flat_fold`` flattened, in their order."""
     (
         positions,
@@ -369,32 +425,66 @@ def _fold_from(fold: tuple[Any, ...], values: list[Any]) -> StateDraft:
         exchanges,
         figures,
     ) = fold
-    at = values.__getitem__
+    at = order.__getitem__
     draft = StateDraft()
     draft.positions = {
         (party, issue): (at(source), tuple(map(at, others)))
-        for party, issue, source, others in positions
+        for party, issue, source, others in _loads(positions)
     }
-    draft.proposals = {
-        key: (at(made), answers, withdrawn, last)
-        for key, made, answers, withdrawn, last in proposals
+    draft.proposals = _answered(_loads(proposals), order)
+    draft.meeting_proposals = _answered(_loads(meeting_proposals), order)
+    draft.meetings = {event.id: event for event in map(at, _numbers(_loads(meetings)))}
+    draft.agreements = {
+        event.id: event for event in map(at, _numbers(_loads(agreements)))
     }
-    draft.meeting_proposals = {
-        key: (at(made), answers, withdrawn, last)
-        for key, made, answers, withdrawn, last in meeting_proposals
-    }
-    draft.meetings = {key: at(number) for key, number in meetings}
-    draft.agreements = {key: at(number) for key, number in agreements}
-    draft.deadlines = {
-        key: (at(number), replaced_by) for key, number, replaced_by in deadlines
-    }
-    draft.swaps = list(map(at, _numbers(swaps)))
-    draft.exchanges = dict(exchanges)
+    set_by, replaced = _loads(deadlines)
+    draft.deadlines = _settled(
+        {event.id: (event, None) for event in map(at, _numbers(set_by))},
+        replaced,
+        order,
+    )
+    draft.swaps = list(map(at, _numbers(_loads(swaps))))
+    draft.exchanges = dict(_loads(exchanges))
     draft.figures = {
         key: (unit, tuple((claimant, at(number)) for claimant, number in claims))
-        for key, unit, claims in figures
+        for key, unit, claims in _loads(figures)
     }
     return draft
+
+
+def _answered(flat: tuple[Any, ...], order: Sequence[Event]) -> dict[str, Any]:
+    """A table of proposals (or proposed meetings) and their answers."""
+    made, counts, parties, kinds, answerers, settled = flat
+    at = order.__getitem__
+    answers = zip(parties, kinds, map(_ID, map(at, _numbers(answerers))), strict=True)
+    table = {
+        event.id: (event, tuple(islice(answers, count)) if count else (), None, None)
+        for event, count in zip(map(at, _numbers(made)), _numbers(counts), strict=True)
+    }
+    if next(answers, None) is not None:
+        raise UnusableSnapshot("answers left over")
+    return _settled(table, settled, order)
+
+
+def _settled(
+    table: dict[str, Any], settled: tuple[Any, ...], order: Sequence[Event]
+) -> dict[str, Any]:
+    """``table`` with the entries ``settled`` names ending in the ids it gives.
+
+    Each item of ``settled`` is an entry's index, then the positions of the events
+    whose ids end that entry (-1 for None).
+    """
+    keys = list(table) if settled else []
+    for index, *positions in settled:
+        key = keys[index]
+        kept = table[key][: -len(positions)]
+        table[key] = (*kept, *(_id_at(order, position) for position in positions))
+    return table
+
+
+def _id_at(order: Sequence[Event], position: int) -> str | None:
+    """The id of the event at ``position``; None for -1."""
+    return None if position < 0 else order[position].id
 
 
 def kept_fold_agrees(timeline: Timeline) -> bool:

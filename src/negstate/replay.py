@@ -298,6 +298,14 @@ class Timeline:
             return state
         return attrs.evolve(state, revised_by=self._revisions_of(state))
 
+    def keep_fold(self, read: Callable[[Sequence[Event]], StateDraft]) -> None:
+        """Read the state after every event from the draft ``read`` gives.
+
+        For a kept copy whose fold was kept with it: ``read`` is given the events
+        in order and returns the draft their fold wrote, which must not change.
+        """
+        self._order.whole_fold = (self._length, read(self._order.events))
+
     def kept_fold(self) -> StateDraft | None:
         """The draft a fold of every event wrote, if a snapshot kept it (read only)."""
         whole_fold = self._order.whole_fold
@@ -524,12 +532,8 @@ def timeline_from_parts(
     registry: EventRegistry,
     revisions: Mapping[str, Event],
     revised_by: Mapping[str, tuple[str, ...]],
-    folded: StateDraft | None = None,
 ) -> Timeline:
-    """A timeline from its parts: those :func:`build_timeline` sorts, or a kept copy.
-
-    ``folded`` is the draft a fold of every event wrote, when it was kept too.
-    """
+    """A timeline from its parts: those :func:`build_timeline` sorts, or a kept copy."""
     count = len(events)
     if not len(latest) == len(earliest) == len(depth) == count:
         msg = "a timeline's parts must be of one length"
@@ -541,7 +545,6 @@ def timeline_from_parts(
             earliest=earliest,
             depth=depth,
             registry=registry,
-            whole_fold=None if folded is None else (count, folded),
         ),
         length=count,
         revisions=revisions,
