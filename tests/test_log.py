@@ -1221,6 +1221,19 @@ BACKING = ns.BUILTIN_EVENTS.with_event(Backed, back_ceasefire)
 
 
 @attrs.frozen(kw_only=True)
+class Checked(ns.Event):
+    """A user's event whose reducer reads an earlier event and writes nothing."""
+
+
+def check_proposal(draft: ns.StateDraft, event: Checked) -> None:
+    if "p" not in draft.events:
+        raise ns.UnknownReferenceError("needs proposal p", event_id=event.id)
+
+
+CHECKING = ns.BUILTIN_EVENTS.with_event(Checked, check_proposal)
+
+
+@attrs.frozen(kw_only=True)
 class Handover(ns.Event):
     """A user's event folded as a swap, whose type names no actors."""
 
@@ -1399,6 +1412,7 @@ class TestSnapshot:
             log.append_many([proposal("p"), answer("r", "UA"), answer("s", "RU")])
             assert log.save_index()
             expected = ns.state_at(log)
+            possibly = ns.state_at(log, reading="possibly")
         with (
             mock.patch.object(
                 replay_module, "apply_events", side_effect=AssertionError("folded")
@@ -1406,12 +1420,30 @@ class TestSnapshot:
             ns.open_log(path) as log,
         ):
             assert ns.state_at(log) == expected
+            assert ns.state_at(log, reading="possibly") == possibly
         with ns.open_log(path) as log:
+            with pytest.raises(ns.UnknownReferenceError):
+                log.append(answer("x", "UA", target="missing"))
+            assert ns.state_at(log) == expected
             log.append(proposal("q", "2025-04-01"))
             grown = ns.state_at(log)
         with ns.open_log(path) as log:
             assert ns.state_at(log) == grown
             assert "q" in ns.state_at(log).proposals
+
+    def test_verify_folds_as_loads_do(self, tmp_path: Path, suffix: str) -> None:
+        """Verify's own fold lets reducers read the events folded before theirs,
+        as every fold does."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path, registry=CHECKING) as log:
+            log.append_many(
+                [proposal("p"), Checked(id="c", occurred="2025-03-02", sources=SOURCE)]
+            )
+            assert log.save_index()
+            expected = ns.state_at(log)
+        with ns.open_log(path, registry=CHECKING) as log:
+            assert log.verify().ok
+            assert ns.state_at(log) == expected
 
     def test_verify_finds_a_kept_fold_of_other_events(
         self, tmp_path: Path, suffix: str

@@ -284,6 +284,54 @@ class TestRoundTrip:
         assert snapshot.timeline.kept_fold() is None
         assert snapshot.timeline.state_at() == timeline.state_at()
 
+    @pytest.mark.parametrize(
+        "reducer",
+        [
+            lambda draft, event: draft.set_position(
+                ns.Position(
+                    party="UA",
+                    issue="ceasefire",
+                    stance=ns.Stance.SUPPORTS,
+                    terms=ns.Terms(),
+                    text="",
+                    since=event.occurred,
+                    event=event.id,
+                )
+            ),
+            lambda draft, event: draft.deadlines.__setitem__(event.id, [event, None]),
+        ],
+        ids=["a position set by hand", "an entry of another shape"],
+    )
+    def test_keeps_no_fold_it_could_not_read_back_as_written(
+        self,
+        reducer: Any,  # noqa: ANN401 - a reducer
+    ) -> None:
+        """A user reducer writing into the built-in tables what the snapshot would
+        give back otherwise leaves the state to be folded on load."""
+        registry = ns.BUILTIN_EVENTS.with_event(Paid, reducer)
+        events: list[ns.Event] = [
+            stated("s"),
+            Paid(
+                id="pay",
+                occurred="2025-03-03",
+                sources=ns.Source(title="A report"),
+                money=Money(1.0),
+            ),
+        ]
+        timeline = build_timeline(events, registry)
+        parts = write_snapshot(
+            events,
+            moments(2),
+            timeline,
+            registry,
+            (2, LAST_HASH),
+            folded=whole_fold(timeline.events, registry),
+        )
+        snapshot = read_snapshot(parts, registry, lambda _seq, _last: True)
+        assert snapshot.timeline is not None
+        assert snapshot.timeline.kept_fold() is None
+        assert timeline_parts(snapshot.timeline) == timeline_parts(timeline)
+
     def test_a_longer_order_folds_its_own_events(self) -> None:
         """The kept fold stands only for the events it was saved with."""
         events = [stated("a"), stated("b", party="RU")]

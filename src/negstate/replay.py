@@ -259,16 +259,7 @@ class Timeline:
         """The state on day ``on``, read the ``reading`` way (``None``: after all)."""
         day = None if on is None else day_of(on)
         reading = reading_of(reading)
-        kept = self.kept_fold() if day is None else None
-        if kept is not None:
-            order = self._order
-            state = state_from_tables(
-                kept,
-                PrefixEvents(order.events, _LazyPositions(order), self._length),
-                as_of=None,
-                reading=reading,
-            )
-        elif reading is Reading.POSSIBLY and day is not None:
+        if reading is Reading.POSSIBLY and day is not None:
             state = fold(
                 self.counting(day, reading=reading),
                 as_of=day,
@@ -276,16 +267,12 @@ class Timeline:
                 registry=self.registry,
             )
         elif day is None and self._order.index is None:
-            # The whole log, asked for once: a plain fold is cheaper than indexing.
+            # The whole log, asked for once: the fold a snapshot kept, or a plain
+            # fold, is cheaper than indexing.
             order = self._order
-            folded = PrefixEvents(order.events, _LazyPositions(order), 0)
-            draft = StateDraft()
-            draft.events = folded  # type: ignore[assignment] # read-only by reducers
-            apply_events(
-                draft, self.events, self.registry, unique=True, applied=folded.grow
-            )
+            kept = self.kept_fold()
             state = state_from_tables(
-                draft,
+                self.folded_draft() if kept is None else kept,
                 PrefixEvents(order.events, _LazyPositions(order), self._length),
                 as_of=None,
                 reading=reading,
@@ -297,6 +284,17 @@ class Timeline:
         if not self.revised_by:
             return state
         return attrs.evolve(state, revised_by=self._revisions_of(state))
+
+    def folded_draft(self) -> StateDraft:
+        """A new draft that a fold of every event has written (read only)."""
+        order = self._order
+        folded = PrefixEvents(order.events, _LazyPositions(order), 0)
+        draft = StateDraft()
+        draft.events = folded  # type: ignore[assignment] # read-only by reducers
+        apply_events(
+            draft, self.events, self.registry, unique=True, applied=folded.grow
+        )
+        return draft
 
     def keep_fold(self, read: Callable[[Sequence[Event]], StateDraft]) -> None:
         """Read the state after every event from the draft ``read`` gives.
