@@ -46,18 +46,20 @@ def whole_fold(
     return draft
 
 
-def written(events: Sequence[ns.Event]) -> list[bytes]:
+def written(
+    events: Sequence[ns.Event], registry: EventRegistry = ns.BUILTIN_EVENTS
+) -> list[bytes]:
     """The snapshot of a log whose records hold ``events``, the last hashed
     ``LAST_HASH``, with its timeline and the tables of the timeline's fold."""
-    timeline = build_timeline(events, ns.BUILTIN_EVENTS)
+    timeline = build_timeline(events, registry)
     head = (len(events), LAST_HASH)
     return write_snapshot(
         events,
         moments(len(events)),
         timeline,
-        ns.BUILTIN_EVENTS,
+        registry,
         head,
-        folded=whole_fold(timeline.events),
+        folded=whole_fold(timeline.events, registry),
     )
 
 
@@ -261,24 +263,9 @@ class TestRoundTrip:
             draft.collection("payments")[event.id] = event
 
         registry = ns.BUILTIN_EVENTS.with_event(Paid, pay)
-        events = [
-            Paid(
-                id="pay",
-                occurred="2025-03-02",
-                sources=ns.Source(title="A report"),
-                money=Money(1.0),
-            )
-        ]
+        events = [paid("pay")]
         timeline = build_timeline(events, registry)
-        head = (1, LAST_HASH)
-        parts = write_snapshot(
-            events,
-            moments(1),
-            timeline,
-            registry,
-            head,
-            folded=whole_fold(timeline.events, registry),
-        )
+        parts = written(events, registry)
         snapshot = read_snapshot(parts, registry, lambda _seq, _last: True)
         assert snapshot.timeline is not None
         assert snapshot.timeline.kept_fold() is None
@@ -309,24 +296,9 @@ class TestRoundTrip:
         """A user reducer writing into the built-in tables what the snapshot would
         give back otherwise leaves the state to be folded on load."""
         registry = ns.BUILTIN_EVENTS.with_event(Paid, reducer)
-        events: list[ns.Event] = [
-            stated("s"),
-            Paid(
-                id="pay",
-                occurred="2025-03-03",
-                sources=ns.Source(title="A report"),
-                money=Money(1.0),
-            ),
-        ]
+        events = [stated("s"), paid("pay", "2025-03-03")]
         timeline = build_timeline(events, registry)
-        parts = write_snapshot(
-            events,
-            moments(2),
-            timeline,
-            registry,
-            (2, LAST_HASH),
-            folded=whole_fold(timeline.events, registry),
-        )
+        parts = written(events, registry)
         snapshot = read_snapshot(parts, registry, lambda _seq, _last: True)
         assert snapshot.timeline is not None
         assert snapshot.timeline.kept_fold() is None
@@ -364,6 +336,16 @@ class Paid(ns.Event):
     """A user's event holding a value class."""
 
     money: Money
+
+
+def paid(event_id: str, day: str = "2025-03-02") -> Paid:
+    """A payment of 1.0 reported on ``day``."""
+    return Paid(
+        id=event_id,
+        occurred=day,
+        sources=ns.Source(title="A report"),
+        money=Money(1.0),
+    )
 
 
 @attrs.frozen(kw_only=True)
