@@ -29,7 +29,9 @@ from negstate.cli import filter_state
 from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
 from negstate.reducers import meeting_held, swap_completed
+from negstate.replay import Timeline
 from negstate.serialization import decode_event
+from negstate.state import StateDraft
 from negstate.stores import checkpoints, side_index
 from negstate.stores import jsonl as jsonl_store
 from negstate.testing import concurrent_trial, crash_trial, tamper_trial, trial_event
@@ -41,7 +43,7 @@ from tests.strategies import (
     focus_paths,
     revised_streams,
 )
-from tests.test_snapshot import timeline_parts, whole_fold
+from tests.test_snapshot import position_by_hand, timeline_parts, whole_fold
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed", "jsonl-indexed")
@@ -1204,17 +1206,7 @@ class Backed(ns.Event):
 
 
 def back_ceasefire(draft: ns.StateDraft, event: Backed) -> None:
-    draft.set_position(
-        ns.Position(
-            party=event.party,
-            issue="ceasefire",
-            stance=ns.Stance.SUPPORTS,
-            terms=ns.Terms(),
-            text="",
-            since=event.occurred,
-            event=event.id,
-        )
-    )
+    draft.set_position(position_by_hand(event.party, event))
 
 
 BACKING = ns.BUILTIN_EVENTS.with_event(Backed, back_ceasefire)
@@ -1276,6 +1268,23 @@ def snapshot_reads() -> Iterator[list[bool]]:
 
     with mock.patch.object(log_module, "read_snapshot", reading):
         yield found
+
+
+def snapshot_of(
+    log: ns.EventLog,
+    events: list[ns.Event],
+    timeline: Timeline | None = None,
+    folded: StateDraft | None = None,
+) -> list[bytes]:
+    """A snapshot stamped as ``log``'s, holding ``events`` (forged, say)."""
+    return write_snapshot(
+        events,
+        list(log.recorded_at()),
+        timeline,
+        ns.BUILTIN_EVENTS,
+        log._head(),
+        folded=folded,
+    )
 
 
 def replace_snapshot(path: Path, parts: list[object]) -> None:
@@ -1456,14 +1465,7 @@ class TestSnapshot:
             assert log.save_index()
             events = list(log.events())
             timeline = log.timeline()
-            parts = write_snapshot(
-                events,
-                list(log.recorded_at()),
-                timeline,
-                ns.BUILTIN_EVENTS,
-                log._head(),
-                folded=whole_fold(timeline.events[:1]),
-            )
+            parts = snapshot_of(log, events, timeline, whole_fold(timeline.events[:1]))
         replace_snapshot(path, parts)
         with ns.open_log(path) as log:
             report = log.verify()
@@ -1485,13 +1487,7 @@ class TestSnapshot:
             rejection = events[1]
             assert isinstance(rejection, ns.ProposalRejected)
             forged = [events[0], attrs.evolve(rejection, reason="forged")]
-            parts = write_snapshot(
-                forged,
-                list(log.recorded_at()),
-                None,
-                ns.BUILTIN_EVENTS,
-                log._head(),
-            )
+            parts = snapshot_of(log, forged)
         replace_snapshot(path, parts)
         with ns.open_log(path) as log:
             report = log.verify()

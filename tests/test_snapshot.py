@@ -37,6 +37,19 @@ def moments(count: int) -> list[datetime]:
     return [START + timedelta(seconds=n // 2) for n in range(count)]
 
 
+def position_by_hand(party: str, event: ns.Event) -> ns.Position:
+    """``party`` backs a ceasefire, as a user reducer would set it by hand."""
+    return ns.Position(
+        party=party,
+        issue="ceasefire",
+        stance=ns.Stance.SUPPORTS,
+        terms=ns.Terms(),
+        text="",
+        since=event.occurred,
+        event=event.id,
+    )
+
+
 def whole_fold(
     events: Sequence[ns.Event], registry: EventRegistry = ns.BUILTIN_EVENTS
 ) -> StateDraft:
@@ -274,17 +287,7 @@ class TestRoundTrip:
     @pytest.mark.parametrize(
         "reducer",
         [
-            lambda draft, event: draft.set_position(
-                ns.Position(
-                    party="UA",
-                    issue="ceasefire",
-                    stance=ns.Stance.SUPPORTS,
-                    terms=ns.Terms(),
-                    text="",
-                    since=event.occurred,
-                    event=event.id,
-                )
-            ),
+            lambda draft, event: draft.set_position(position_by_hand("UA", event)),
             lambda draft, event: draft.deadlines.__setitem__(event.id, [event, None]),
         ],
         ids=["a position set by hand", "an entry of another shape"],
