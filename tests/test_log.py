@@ -43,7 +43,12 @@ from tests.strategies import (
     focus_paths,
     revised_streams,
 )
-from tests.test_snapshot import position_by_hand, timeline_parts, whole_fold
+from tests.test_snapshot import (
+    folded_ids,
+    position_by_hand,
+    timeline_parts,
+    whole_fold,
+)
 
 SOURCE = ns.Source(title="A report", outlet="Wire")
 BACKENDS = ("memory", "jsonl", "sqlite", "sqlite-indexed", "jsonl-indexed")
@@ -1415,7 +1420,7 @@ class TestSnapshot:
         self, tmp_path: Path, suffix: str
     ) -> None:
         """A load from the snapshot reads the state after every event from the
-        fold it keeps; once the log has grown, the new state is folded."""
+        fold it keeps, and so does one after a refused append."""
         path = tmp_path / f"log{suffix}"
         with ns.open_log(path) as log:
             log.append_many([proposal("p"), answer("r", "UA"), answer("s", "RU")])
@@ -1439,6 +1444,44 @@ class TestSnapshot:
         with ns.open_log(path) as log:
             assert ns.state_at(log) == grown
             assert "q" in ns.state_at(log).proposals
+
+    def test_a_grown_log_folds_only_the_events_after_its_snapshot(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """Events recorded after the index was saved, all dated after what it
+        holds, are folded onto the state the snapshot keeps: the answer to a
+        proposal the snapshot holds included, and the same state comes out as
+        from the records."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+        with ns.open_log(path) as log:
+            accepted = ns.ProposalAccepted(
+                id="b", occurred="2025-03-22", sources=SOURCE, proposal="p", by="RU"
+            )
+            log.append_many([proposal("q", "2025-03-20"), answer2("a"), accepted])
+        with (
+            snapshot_reads() as found,
+            folded_ids() as folded,
+            ns.open_log(path) as log,
+        ):
+            state = ns.state_at(log)
+            assert ns.state_at(log) == state
+        assert found == [True]
+        assert folded == ["q", "a", "b"]
+        with ns.open_log(path) as log:
+            assert state == ns.state_at(list(log.events()))
+        answers = {
+            (key, response.party, response.kind.value)
+            for key in ("p", "q")
+            for response in state.proposals[key].responses
+        }
+        assert answers == {
+            ("p", "UA", "rejected"),
+            ("p", "RU", "accepted"),
+            ("q", "UA", "accepted"),
+        }
 
     def test_verify_folds_as_loads_do(self, tmp_path: Path, suffix: str) -> None:
         """Verify's own fold lets reducers read the events folded before theirs,

@@ -27,7 +27,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -114,6 +114,16 @@ class _Order:
             self._position_of = {e.id: n for n, e in enumerate(self.events)}
         return self._position_of
 
+    def holds_any(self, ids: set[str]) -> bool:
+        """Whether an ordered event has one of ``ids``.
+
+        Scans the events rather than build the positions by id: a load that
+        takes a few records after its snapshot never needs those.
+        """
+        if self._position_of is not None:
+            return any(event_id in self._position_of for event_id in ids)
+        return not ids.isdisjoint(map(_event_id, self.events))
+
     def placed(self, event_id: str) -> tuple[int, int, int] | None:
         """The narrowed (latest, earliest, depth) of an ordered event, or None."""
         position = self.position_of.get(event_id)
@@ -128,13 +138,22 @@ class _Order:
             self.events[position].id,
         )
 
+    def place(self, event: Event, latest: int, earliest: int, depth: int) -> None:
+        """Put ``event`` at the end of the order."""
+        if self._position_of is not None:
+            self._position_of[event.id] = len(self.events)
+        self.events.append(event)
+        self.latest.append(latest)
+        self.earliest.append(earliest)
+        self.depth.append(depth)
+
     def cut(self, length: int) -> None:
         """Forget the events placed from ``length`` on (their fold failed)."""
         if self.whole_fold is not None and self.whole_fold[0] > length:
             self.whole_fold = None
-        position_of = self.position_of
-        for event in self.events[length:]:
-            del position_of[event.id]
+        if self._position_of is not None:
+            for event in self.events[length:]:
+                del self._position_of[event.id]
         del self.events[length:]
         del self.latest[length:]
         del self.earliest[length:]
@@ -147,6 +166,9 @@ class _Order:
         if len(self.index) < length:
             self.index.extend(self.events[len(self.index) : length])
         return self.index
+
+
+_event_id: Final = attrgetter("id")
 
 
 class _LazyPositions(Mapping[str, int]):
@@ -287,12 +309,19 @@ class Timeline:
 
     def folded_draft(self) -> StateDraft:
         """A new draft that a fold of every event has written (read only)."""
+        return self._folded_onto(StateDraft(), 0)
+
+    def _folded_onto(self, draft: StateDraft, done: int) -> StateDraft:
+        """``draft``, written by a fold of the first ``done`` events, with the rest."""
         order = self._order
-        folded = PrefixEvents(order.events, _LazyPositions(order), 0)
-        draft = StateDraft()
+        folded = PrefixEvents(order.events, _LazyPositions(order), done)
         draft.events = folded  # type: ignore[assignment] # read-only by reducers
         apply_events(
-            draft, self.events, self.registry, unique=True, applied=folded.grow
+            draft,
+            order.events[done : self._length],
+            self.registry,
+            unique=True,
+            applied=folded.grow,
         )
         return draft
 
@@ -305,11 +334,20 @@ class Timeline:
         self._order.whole_fold = (self._length, read(self._order.events))
 
     def kept_fold(self) -> StateDraft | None:
-        """The draft a fold of every event wrote, if a snapshot kept it (read only)."""
+        """The draft a fold of every event wrote, if a snapshot kept it (read only).
+
+        When the order has grown past the kept fold (events recorded after the
+        snapshot was saved, all sorting after it), the newer events are folded
+        onto a copy of it, which is kept in its place.
+        """
         whole_fold = self._order.whole_fold
-        if whole_fold is None or whole_fold[0] != self._length:
+        if whole_fold is None or whole_fold[0] > self._length:
             return None
-        return whole_fold[1]
+        done, draft = whole_fold
+        if done < self._length:
+            draft = self._folded_onto(draft.copied(), done)
+            self._order.whole_fold = (self._length, draft)
+        return draft
 
     def _revisions_of(self, state: NegotiationState) -> Mapping[str, tuple[Event, ...]]:
         """The revisions applied to the events ``state`` folded."""
@@ -369,10 +407,7 @@ class Timeline:
     def _repeats_an_id(self, events: Sequence[Event]) -> bool:
         """True if two of ``events``, or one and an ordered event, share an id."""
         ids = {event.id for event in events}
-        position_of = self._order.position_of
-        return len(ids) != len(events) or any(
-            event_id in position_of for event_id in ids
-        )
+        return len(ids) != len(events) or self._order.holds_any(ids)
 
     def _keys_after(
         self, events: Sequence[Event]
@@ -386,11 +421,7 @@ class Timeline:
     def _placing(self, ordered: list[tuple[SortKey, Event]]) -> Timeline:
         order = self._order
         for (latest, earliest, depth, _), event in ordered:
-            order.position_of[event.id] = len(order.events)
-            order.events.append(event)
-            order.latest.append(latest)
-            order.earliest.append(earliest)
-            order.depth.append(depth)
+            order.place(event, latest, earliest, depth)
         return Timeline(order=order, length=len(order.events))
 
 

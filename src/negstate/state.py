@@ -987,6 +987,27 @@ class StateDraft:
         """Make ``position`` the party's position on its issue (claims rule applies)."""
         set_position(self, position, position.party, position.issue, position.claimant)
 
+    def copied(self) -> StateDraft:
+        """A new draft with the same entries, to fold on without changing this one.
+
+        Entries are immutable and shared; the tables are new.  The copy's
+        ``events`` is this draft's (the caller gives it its own when it folds on).
+        """
+        draft = StateDraft()
+        draft.positions = dict(self.positions)
+        draft.proposals = dict(self.proposals)
+        draft.meeting_proposals = dict(self.meeting_proposals)
+        draft.meetings = dict(self.meetings)
+        draft.agreements = dict(self.agreements)
+        draft.deadlines = dict(self.deadlines)
+        draft.swaps = list(self.swaps)
+        draft.exchanges = dict(self.exchanges)
+        draft.figures = dict(self.figures)
+        draft.custom = {name: dict(records) for name, records in self.custom.items()}
+        draft.events = self.events
+        draft.table_factory = self.table_factory
+        return draft
+
     def freeze(
         self, *, as_of: date | None = None, reading: Reading = Reading.SURELY
     ) -> NegotiationState:
