@@ -5,9 +5,10 @@ For each size (events in a synthetic log, see ``synthetic.py``) it measures:
 - durable appends to a JSON Lines and an SQLite log: one event per fsync'ed call,
   and batches of 1,000;
 - cold open + load + fold of the whole log from each backend, in a fresh process,
-  from the records and from the snapshot a saved index keeps, and the same with
-  the ``eventsourcing`` library replaying one aggregate holding the same events
-  from its SQLite store, also in a fresh process;
+  from the records and from the snapshot a saved index keeps (also after 1,000
+  appends since the save), and the same with the ``eventsourcing`` library
+  replaying one aggregate holding the same events from its SQLite store, also
+  in a fresh process;
 - the in-memory fold of decoded events, against a minimal dict fold over the
   same records decoded to plain dicts (the floor), the two taken in turns;
 - ``state_at`` on random days (warm), and ``diff`` between random days, days a
@@ -49,7 +50,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import START, batches, synthetic_events
+from synthetic import ISSUES, PARTIES, START, batches, synthetic_events
 
 import negstate as ns
 from negstate.replay import Timeline, build_timeline
@@ -388,7 +389,35 @@ def snapshot_figures(jsonl: Path, sqlite: Path, repeat: int) -> dict[str, float]
             )
             figures[f"cold load + fold {name}, snapshot (events/s)"] = size / seconds
     figures["peak RSS load + fold sqlite, snapshot (MB)"] = peak_memory(sqlite)
+    with timed("snapshots, 1,000 appends since"):
+        size = append_news(sqlite, 1000)
+        seconds = statistics.median(
+            cold_load(sqlite) for _ in range(max(1, repeat // 2))
+        )
+        figures["cold load + fold sqlite, snapshot + 1,000 since (events/s)"] = (
+            size / seconds
+        )
+        figures["peak RSS load + fold sqlite, snapshot + 1,000 since (MB)"] = (
+            peak_memory(sqlite)
+        )
     return figures
+
+
+def append_news(path: Path, count: int) -> int:
+    """Append ``count`` events dated after everything; the log's size after."""
+    with ns.open_log(path) as log:
+        log.append_many(
+            ns.PositionStated(
+                id=f"news-{number}",
+                occurred=date(9001, 1, 1) + timedelta(days=number),
+                sources=ns.Source(title="Benchmark wire"),
+                party=PARTIES[number % len(PARTIES)],
+                issue=ISSUES[number % len(ISSUES)],
+                stance="supports" if number % 2 else "opposes",
+            )
+            for number in range(count)
+        )
+        return len(log)
 
 
 def storage_figures(

@@ -100,6 +100,7 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "peak RSS load + fold sqlite (MB)",
         "save_index sqlite, snapshot included (s)",
         "cold load + fold sqlite, snapshot (events/s)",
+        "cold load + fold sqlite, snapshot + 1,000 since (events/s)",
         "negstate state --at, fresh process, saved index (s)",
         "negstate state --at --party, fresh process, saved index (s)",
         "append one event, fresh process, saved index (s)",
