@@ -1483,6 +1483,30 @@ class TestSnapshot:
             ("q", "UA", "accepted"),
         }
 
+    def test_appends_after_a_load_fold_onto_the_state_it_read(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A process that loaded the log from its snapshot and appends events
+        dated after everything folds only those onto the state after every
+        event; states read before stay as they were, and any day still replays
+        as the records do."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+            assert log.save_index()
+        with folded_ids() as folded, ns.open_log(path) as log:
+            before = ns.state_at(log)
+            log.append(proposal("q", "2025-03-20"))
+            log.append(answer2("a"))
+            after = ns.state_at(log)
+            on_a_day = ns.state_at(log, "2025-03-20")
+            records = list(log.events())
+        assert folded == ["q", "a"]
+        assert set(before.proposals) == {"p"}
+        assert after == ns.state_at(records)
+        assert after.proposals["q"].accepted_by == {"UA"}
+        assert on_a_day == ns.state_at(records, "2025-03-20")
+
     def test_verify_folds_as_loads_do(self, tmp_path: Path, suffix: str) -> None:
         """Verify's own fold lets reducers read the events folded before theirs,
         as every fold does."""

@@ -39,6 +39,30 @@ def moments(count: int) -> list[datetime]:
     return [START + timedelta(seconds=n // 2) for n in range(count)]
 
 
+PROPOSAL = ns.ProposalMade(
+    id="p",
+    occurred="2025-03-01",
+    sources=ns.Source(title="A report"),
+    proposer="US",
+    addressees=("UA", "RU"),
+    issue="ceasefire",
+)
+ACCEPTED = ns.ProposalAccepted(
+    id="a", occurred="2025-03-05", sources=PROPOSAL.sources, proposal="p", by="UA"
+)
+LATER = ns.PositionStated(
+    id="s",
+    occurred="2025-03-06",
+    sources=PROPOSAL.sources,
+    party="RU",
+    issue="ceasefire",
+    stance="opposes",
+)
+BY_A_STRANGER = ns.ProposalAccepted(
+    id="x", occurred="2025-03-07", sources=PROPOSAL.sources, proposal="p", by="CN"
+)
+
+
 def position_by_hand(party: str, event: ns.Event) -> ns.Position:
     """``party`` backs a ceasefire, as a user reducer would set it by hand."""
     return ns.Position(
@@ -361,6 +385,81 @@ class TestRoundTrip:
         assert longer is not None
         assert longer.state_at("2025-04-01").events["c"] == later
         assert "c" not in longer.state_at("2025-03-31").events
+
+    def test_ids_placed_one_by_one_are_never_placed_twice(self) -> None:
+        """Whether the order scans its events for an id or has begun to look
+        them up, an id placed a moment ago counts as held."""
+        timeline = read_back(written([stated("a")]), 1).timeline
+        for number in range(8):
+            later = stated(f"n{number}", occurred=f"2025-04-{number + 1:02d}")
+            longer = timeline.followed_by([later]) if timeline else None
+            assert longer is not None
+            assert (
+                longer.followed_by([stated(f"n{number}", occurred="2026-01-01")])
+                is None
+            )
+            assert longer.followed_by([stated("a", occurred="2026-01-01")]) is None
+            timeline = longer
+        assert timeline is not None
+        assert len(timeline.state_at("2025-04-30").events) == 9
+
+    def test_an_extension_folds_onto_the_kept_fold_in_place(self) -> None:
+        """Appending to a timeline read from a snapshot, before any state was
+        read, folds only the new events onto the kept fold itself; one refused
+        halfway leaves no kept fold, and the state is folded anew."""
+        timeline = read_back(written([PROPOSAL]), 1).timeline
+        assert timeline is not None
+        expected = build_timeline([PROPOSAL, ACCEPTED]).state_at()
+        with folded_ids() as folded:
+            longer = timeline.extended([ACCEPTED])
+            assert longer is not None
+            assert folded == ["a"]
+            with pytest.raises(ns.ImpossibleEventError, match="not an addressee"):
+                longer.extended([LATER, BY_A_STRANGER])
+            assert folded == ["a", "s", "x"]
+            assert longer.state_at() == expected
+        assert folded == ["a", "s", "x", "p", "a"]
+
+    def test_an_extension_keeps_the_states_read_before(self) -> None:
+        """Once a state was read from the kept fold, new events are folded onto
+        a copy: the state read stays as it was, and a refused extension leaves
+        the kept fold to answer without folding."""
+        timeline = read_back(written([PROPOSAL]), 1).timeline
+        assert timeline is not None
+        before = timeline.state_at()
+        with folded_ids() as folded:
+            longer = timeline.extended([ACCEPTED])
+            assert longer is not None
+            after = longer.state_at()
+            with pytest.raises(ns.ImpossibleEventError, match="not an addressee"):
+                longer.extended([LATER, BY_A_STRANGER])
+            assert longer.state_at() == after
+        assert folded == ["a", "s", "x"]
+        assert before == build_timeline([PROPOSAL]).state_at()
+        assert before.proposals["p"].accepted_by == frozenset()
+        assert after == build_timeline([PROPOSAL, ACCEPTED]).state_at()
+        assert after.proposals["p"].accepted_by == {"UA"}
+
+    def test_a_process_that_keeps_reading_and_appending_builds_the_index(
+        self,
+    ) -> None:
+        """Each state read between appends makes the next carry copy the
+        tables; after a few such copies the checkpoint index takes over."""
+        timeline = read_back(written([stated("a")]), 1).timeline
+        copies = replay_module._COPIES_BEFORE_INDEX
+        appended: list[ns.Event] = []
+        with folded_ids() as folded:
+            for number in range(copies + 5):
+                timeline.state_at()
+                later = stated(f"n{number:03d}", occurred="2025-04-01")
+                longer = timeline.extended([later]) if timeline else None
+                assert longer is not None
+                appended.append(later)
+                timeline = longer
+        assert folded == [event.id for event in appended[:copies]]
+        assert timeline is not None
+        expected = build_timeline([stated("a"), *appended])
+        assert timeline.state_at() == expected.state_at()
 
     @settings(max_examples=60)
     @given(st.one_of(event_streams(), revised_streams()), st.data())

@@ -814,7 +814,8 @@ class EventLog:
         """The timeline of the log plus ``fresh``, or the fold's error.
 
         New events that all come after everything in valid time are folded onto
-        the cached timeline's checkpoint index; anything else rebuilds it.
+        the cached timeline (its checkpoint index, or the state after every event
+        its snapshot kept); anything else rebuilds it.
         """
         current = self._timelines.get(None)
         if current is not None and not any(

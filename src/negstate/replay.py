@@ -106,6 +106,11 @@ class _Order:
     whole_fold: tuple[int, StateDraft] | None = None
     """The draft a fold of the first events wrote, and how many it folded, when a
     snapshot kept it: the state after them is read from it instead of folded."""
+    fold_lent: bool = False
+    """Whether the kept draft was given out (states read its tables): it is then
+    copied before more events are folded onto it."""
+    fold_copies: int = 0
+    _scans: int = 0
 
     @property
     def position_of(self) -> dict[str, int]:
@@ -117,12 +122,15 @@ class _Order:
     def holds_any(self, ids: set[str]) -> bool:
         """Whether an ordered event has one of ``ids``.
 
-        Scans the events rather than build the positions by id: a load that
-        takes a few records after its snapshot never needs those.
+        The first few times, scans the events rather than build the positions by
+        id, which costs six scans: a load that places the records after its
+        snapshot may never need them, a process that goes on appending does.
         """
-        if self._position_of is not None:
-            return any(event_id in self._position_of for event_id in ids)
-        return not ids.isdisjoint(map(_event_id, self.events))
+        if self._position_of is None and self._scans < _SCANS_BEFORE_LOOKUPS:
+            self._scans += 1
+            return not ids.isdisjoint(map(_event_id, self.events))
+        position_of = self.position_of
+        return any(event_id in position_of for event_id in ids)
 
     def placed(self, event_id: str) -> tuple[int, int, int] | None:
         """The narrowed (latest, earliest, depth) of an ordered event, or None."""
@@ -169,6 +177,8 @@ class _Order:
 
 
 _event_id: Final = attrgetter("id")
+_SCANS_BEFORE_LOOKUPS: Final = 3
+_COPIES_BEFORE_INDEX: Final = 64
 
 
 class _LazyPositions(Mapping[str, int]):
@@ -332,21 +342,41 @@ class Timeline:
         in order and returns the draft their fold wrote, which must not change.
         """
         self._order.whole_fold = (self._length, read(self._order.events))
+        self._order.fold_lent = False
 
     def kept_fold(self) -> StateDraft | None:
         """The draft a fold of every event wrote, if a snapshot kept it (read only).
 
         When the order has grown past the kept fold (events recorded after the
         snapshot was saved, all sorting after it), the newer events are folded
-        onto a copy of it, which is kept in its place.
+        onto it first (see :meth:`_carried_fold`).
         """
-        whole_fold = self._order.whole_fold
+        draft = self._carried_fold()
+        if draft is not None:
+            self._order.fold_lent = True
+        return draft
+
+    def _carried_fold(self) -> StateDraft | None:
+        """The kept draft with the events placed after it folded on.
+
+        Folded onto a copy if the draft was given out, in place otherwise (a
+        process appending one event at a time would copy every table for each);
+        the result is kept in its place.  A fold that fails in place leaves no
+        kept draft: the state is then folded anew when asked for.
+        """
+        order = self._order
+        whole_fold = order.whole_fold
         if whole_fold is None or whole_fold[0] > self._length:
             return None
         done, draft = whole_fold
         if done < self._length:
-            draft = self._folded_onto(draft.copied(), done)
-            self._order.whole_fold = (self._length, draft)
+            if order.fold_lent:
+                draft = draft.copied()
+                order.fold_copies += 1
+            else:
+                order.whole_fold = None
+            draft = self._folded_onto(draft, done)
+            order.whole_fold, order.fold_lent = (self._length, draft), False
         return draft
 
     def _revisions_of(self, state: NegotiationState) -> Mapping[str, tuple[Event, ...]]:
@@ -372,18 +402,34 @@ class Timeline:
         an event neither in the order nor listed before it in ``events``, or
         repeats an id: the caller then builds a new timeline.  Raises the fold's
         error if an event cannot happen; nothing is kept then.
+
+        The events are folded onto the checkpoint index, or, while none is built,
+        onto the state after every event that a snapshot kept: building the index
+        of a million events for a few new ones would take seconds.  A process
+        that keeps reading states between appends makes each carry copy the
+        tables (milliseconds at a million events), so after a few copies the
+        index is built after all.
         """
         events = list(events)  # read twice below; a generator would run dry
         ordered = self._keys_after(events)
         if ordered is None or self._repeats_an_id(events):
             return None
-        index = self._order.indexed(self._length)
+        order = self._order
+        carried = (
+            order.index is None
+            and order.whole_fold is not None
+            and order.fold_copies < _COPIES_BEFORE_INDEX
+        )
+        index = None if carried else order.indexed(self._length)
         extended = self._placing(ordered)
         try:
-            # Placed first: the index reads the events it folds from the order.
-            index.extend(event for _, event in ordered)
+            # Placed first: the folds read the events they fold from the order.
+            if index is None:
+                extended._carried_fold()  # noqa: SLF001 - a timeline of this order
+            else:
+                index.extend(event for _, event in ordered)
         except BaseException:
-            self._order.cut(self._length)
+            order.cut(self._length)
             raise
         return extended
 
