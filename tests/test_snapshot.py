@@ -392,7 +392,8 @@ class TestRoundTrip:
         timeline = read_back(written([stated("a")]), 1).timeline
         for number in range(8):
             later = stated(f"n{number}", occurred=f"2025-04-{number + 1:02d}")
-            longer = timeline.followed_by([later]) if timeline else None
+            assert timeline is not None
+            longer = timeline.followed_by([later])
             assert longer is not None
             assert (
                 longer.followed_by([stated(f"n{number}", occurred="2026-01-01")])
@@ -406,7 +407,7 @@ class TestRoundTrip:
     def test_an_extension_folds_onto_the_kept_fold_in_place(self) -> None:
         """Appending to a timeline read from a snapshot, before any state was
         read, folds only the new events onto the kept fold itself; one refused
-        halfway leaves no kept fold, and the state is folded anew."""
+        halfway leaves no kept fold, and the state is folded anew, once."""
         timeline = read_back(written([PROPOSAL]), 1).timeline
         assert timeline is not None
         expected = build_timeline([PROPOSAL, ACCEPTED]).state_at()
@@ -417,6 +418,7 @@ class TestRoundTrip:
             with pytest.raises(ns.ImpossibleEventError, match="not an addressee"):
                 longer.extended([LATER, BY_A_STRANGER])
             assert folded == ["a", "s", "x"]
+            assert longer.state_at() == expected
             assert longer.state_at() == expected
         assert folded == ["a", "s", "x", "p", "a"]
 
@@ -452,7 +454,8 @@ class TestRoundTrip:
             for number in range(copies + 5):
                 timeline.state_at()
                 later = stated(f"n{number:03d}", occurred="2025-04-01")
-                longer = timeline.extended([later]) if timeline else None
+                assert timeline is not None
+                longer = timeline.extended([later])
                 assert longer is not None
                 appended.append(later)
                 timeline = longer

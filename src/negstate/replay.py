@@ -64,6 +64,9 @@ __all__ = [
 ]
 
 _OPEN_START: Final = 0
+_event_id: Final = attrgetter("id")
+_SCANS_BEFORE_LOOKUPS: Final = 3
+_COPIES_BEFORE_INDEX: Final = 64
 
 
 @runtime_checkable
@@ -105,12 +108,15 @@ class _Order:
     _position_of: dict[str, int] | None = None
     whole_fold: tuple[int, StateDraft] | None = None
     """The draft a fold of the first events wrote, and how many it folded, when a
-    snapshot kept it: the state after them is read from it instead of folded."""
+    snapshot kept it or a fold of every event was asked for: the state after
+    them is read from it instead of folded."""
     fold_lent: bool = False
     """Whether the kept draft was given out (states read its tables): it is then
     copied before more events are folded onto it."""
     fold_copies: int = 0
+    """How many times the kept draft was copied to fold more events onto it."""
     _scans: int = 0
+    """How many times the events were scanned for ids (see :meth:`holds_any`)."""
 
     @property
     def position_of(self) -> dict[str, int]:
@@ -126,6 +132,8 @@ class _Order:
         id, which costs six scans: a load that places the records after its
         snapshot may never need them, a process that goes on appending does.
         """
+        if not ids:
+            return False
         if self._position_of is None and self._scans < _SCANS_BEFORE_LOOKUPS:
             self._scans += 1
             return not ids.isdisjoint(map(_event_id, self.events))
@@ -174,11 +182,6 @@ class _Order:
         if len(self.index) < length:
             self.index.extend(self.events[len(self.index) : length])
         return self.index
-
-
-_event_id: Final = attrgetter("id")
-_SCANS_BEFORE_LOOKUPS: Final = 3
-_COPIES_BEFORE_INDEX: Final = 64
 
 
 class _LazyPositions(Mapping[str, int]):
@@ -299,12 +302,11 @@ class Timeline:
                 registry=self.registry,
             )
         elif day is None and self._order.index is None:
-            # The whole log, asked for once: the fold a snapshot kept, or a plain
-            # fold, is cheaper than indexing.
+            # The whole log: the fold a snapshot kept, or a plain fold kept for
+            # the next time, is cheaper than indexing.
             order = self._order
-            kept = self.kept_fold()
             state = state_from_tables(
-                self.folded_draft() if kept is None else kept,
+                self._whole_draft(),
                 PrefixEvents(order.events, _LazyPositions(order), self._length),
                 as_of=None,
                 reading=reading,
@@ -354,6 +356,21 @@ class Timeline:
         draft = self._carried_fold()
         if draft is not None:
             self._order.fold_lent = True
+        return draft
+
+    def _whole_draft(self) -> StateDraft:
+        """The draft a fold of every event wrote: the kept one, or a new fold.
+
+        A new fold is kept (as lent) unless a longer one is, so that asking again,
+        or appending after, does not fold every event again.
+        """
+        kept = self.kept_fold()
+        if kept is not None:
+            return kept
+        draft = self.folded_draft()
+        order = self._order
+        if order.whole_fold is None:
+            order.whole_fold, order.fold_lent = (self._length, draft), True
         return draft
 
     def _carried_fold(self) -> StateDraft | None:
