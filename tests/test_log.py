@@ -674,6 +674,58 @@ class TestCheckpoints:
             for day in days:
                 assert ns.state_at(log, on=day) == ns.state_at(list(recorded), on=day)
 
+    @settings(max_examples=40)
+    @given(event_streams(max_size=20), st.randoms())
+    def test_the_state_after_every_event_follows_appends(
+        self, events: list[ns.Event], random: st.Random
+    ) -> None:
+        """Asked for between appends, the state after every event (folded once,
+        then carried on by appends that sort after it, or folded anew after a
+        late report) is a fresh replay's."""
+        log = ns.EventLog()
+        pending = list(events)
+        recorded: list[ns.Event] = []
+        while pending:
+            ready = [
+                e for e in pending if set(e.references) <= {r.id for r in recorded}
+            ]
+            batch = random.sample(ready, random.randint(1, min(3, len(ready))))
+            log.append_many(batch)
+            recorded += batch
+            pending = [e for e in pending if e not in batch]
+            assert ns.state_at(log) == ns.state_at(list(recorded))
+
+    @pytest.mark.parametrize("suffix", [".jsonl", ".sqlite"])
+    @pytest.mark.parametrize("read", ["after every event", "on a day"])
+    def test_a_batch_that_is_not_written_is_forgotten(
+        self, tmp_path: Path, suffix: str, read: str
+    ) -> None:
+        """A batch that folds but fails to be written leaves the cached timeline
+        as it was: the next append extends it (no new order is built), and no
+        state holds the batch."""
+        path = tmp_path / f"log{suffix}"
+        with ns.open_log(path) as log:
+            log.append_many([proposal("p"), answer("r", "UA")])
+        naive = [datetime(2025, 3, 30)]  # noqa: DTZ001 - the mistake under test
+
+        def clock() -> datetime:
+            return naive.pop() if naive else datetime.now(UTC)
+
+        with ns.open_log(path, clock=clock) as log:
+            ns.state_at(log, None if read == "after every event" else "2025-03-15")
+            with pytest.raises(ns.NegstateError, match="time zone"):
+                log.append(proposal("q", "2025-03-20"))
+            with folded_ids() as folded:
+                log.append(proposal("q2", "2025-03-20"))
+                after = ns.state_at(log)
+                on_a_day = ns.state_at(log, "2025-03-25")
+            records = list(log.events())
+        assert [event.id for event in records] == ["p", "r", "q2"]
+        assert folded == []  # extended on the index, not folded anew
+        assert after == ns.state_at(records)
+        assert on_a_day == ns.state_at(records, "2025-03-25")
+        assert "q" not in after.proposals
+
     def test_knowing_every_record_is_the_whole_timeline(self) -> None:
         """A knowledge time after the last record reuses the log's own timeline
         instead of ordering every event again."""
@@ -1597,6 +1649,27 @@ class TestReleasedOnClose:
             first = weakref.ref(timeline.events[0])
             log.close()
             del log, timeline, saved
+            assert first() is None
+        finally:
+            gc.enable()
+
+    def test_a_carried_state_frees_its_events(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """The state after every event, kept by the order and carried on by an
+        append, refers to no event that would keep the order alive."""
+        path = tmp_path / f"log{suffix}"
+        indexed_log(path, [proposal("p"), answer("r", "UA")])
+        gc.collect()
+        gc.disable()
+        try:
+            log = ns.open_log(path)
+            state = ns.state_at(log)  # from the snapshot the index keeps
+            log.append(proposal("q", "2025-03-20"))
+            assert set(ns.state_at(log).proposals) == {"p", "q"}
+            first = weakref.ref(log.timeline().events[0])
+            log.close()
+            del log, state
             assert first() is None
         finally:
             gc.enable()

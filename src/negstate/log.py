@@ -664,8 +664,7 @@ class EventLog:
                 if not fresh:
                     found = [self.get(event.id) for event in batch]
                     return tuple(record for record in found if record is not None)
-                timeline = self._check_folds(fresh)
-                stored = self._write(fresh)
+                timeline, stored = self._checked_and_written(fresh)
         # Only once the storage has committed does this log count the records.
         if onto_index is not None:
             fresh, stored, known, warned = onto_index
@@ -809,6 +808,23 @@ class EventLog:
                 [(event.id, row.seq) for event, row in zip(new, rows, strict=True)],
             )
         return new, rows, known, warned
+
+    def _checked_and_written(
+        self, fresh: list[Event]
+    ) -> tuple[Timeline, list[StoredRecord]]:
+        """Check that ``fresh`` folds onto the log, then write it.
+
+        If the write fails, the cached timeline forgets the events the check
+        placed after it, so that the next append can extend it again.
+        """
+        timeline = self._check_folds(fresh)
+        try:
+            return timeline, self._write(fresh)
+        except BaseException:
+            current = self._timelines.get(None)
+            if current is not None:
+                current.forget_later()
+            raise
 
     def _check_folds(self, fresh: list[Event]) -> Timeline:
         """The timeline of the log plus ``fresh``, or the fold's error.

@@ -167,6 +167,8 @@ class _Order:
         """Forget the events placed from ``length`` on (their fold failed)."""
         if self.whole_fold is not None and self.whole_fold[0] > length:
             self.whole_fold = None
+        if self.index is not None and len(self.index) > length:
+            self.index.rewind(length)
         if self._position_of is not None:
             for event in self.events[length:]:
                 del self._position_of[event.id]
@@ -335,6 +337,10 @@ class Timeline:
             unique=True,
             applied=folded.grow,
         )
+        # Read by reducers only: a draft the order keeps must not refer back to
+        # it, or the order, every event included, outlives its log until a
+        # collection.
+        draft.events = {}
         return draft
 
     def keep_fold(self, read: Callable[[Sequence[Event]], StateDraft]) -> None:
@@ -449,6 +455,14 @@ class Timeline:
             order.cut(self._length)
             raise
         return extended
+
+    def forget_later(self) -> None:
+        """Forget the events placed after this timeline's end, and their folds.
+
+        For events that :meth:`extended` took but that were never written: the
+        timeline can then be extended again.
+        """
+        self._order.cut(self._length)
 
     def followed_by(self, events: Sequence[Event]) -> Timeline | None:
         """This timeline with ``events`` placed after it, if they all come after it.
