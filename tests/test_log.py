@@ -639,6 +639,23 @@ def test_trial_event_is_valid() -> None:
     assert event.occurred.earliest - timedelta(days=30) < event.occurred.earliest
 
 
+def appended_in_batches(
+    log: ns.EventLog, events: list[ns.Event], random: st.Random
+) -> Iterator[list[ns.Event]]:
+    """Append ``events`` to ``log`` in random batches of 1 to 3, in any order in
+    which every event's references are recorded before it; after each batch,
+    the events recorded so far."""
+    pending = list(events)
+    recorded: list[ns.Event] = []
+    while pending:
+        ready = [e for e in pending if set(e.references) <= {r.id for r in recorded}]
+        batch = random.sample(ready, random.randint(1, min(3, len(ready))))
+        log.append_many(batch)
+        recorded += batch
+        pending = [e for e in pending if e not in batch]
+        yield list(recorded)
+
+
 class TestCheckpoints:
     """A log's cached checkpoint index always gives the states of a fresh replay."""
 
@@ -660,19 +677,9 @@ class TestCheckpoints:
         """Late reports land before checkpoints and the index is rebuilt; early ones
         extend it in place; either way every state equals a replay from scratch."""
         log = ns.EventLog()
-        pending = list(events)
-        recorded: list[ns.Event] = []
-        while pending:
-            # Record any event whose references are already recorded.
-            ready = [
-                e for e in pending if set(e.references) <= {r.id for r in recorded}
-            ]
-            batch = random.sample(ready, random.randint(1, min(3, len(ready))))
-            log.append_many(batch)
-            recorded += batch
-            pending = [e for e in pending if e not in batch]
+        for recorded in appended_in_batches(log, events, random):
             for day in days:
-                assert ns.state_at(log, on=day) == ns.state_at(list(recorded), on=day)
+                assert ns.state_at(log, on=day) == ns.state_at(recorded, on=day)
 
     @settings(max_examples=40)
     @given(event_streams(max_size=20), st.randoms())
@@ -683,17 +690,8 @@ class TestCheckpoints:
         then carried on by appends that sort after it, or folded anew after a
         late report) is a fresh replay's."""
         log = ns.EventLog()
-        pending = list(events)
-        recorded: list[ns.Event] = []
-        while pending:
-            ready = [
-                e for e in pending if set(e.references) <= {r.id for r in recorded}
-            ]
-            batch = random.sample(ready, random.randint(1, min(3, len(ready))))
-            log.append_many(batch)
-            recorded += batch
-            pending = [e for e in pending if e not in batch]
-            assert ns.state_at(log) == ns.state_at(list(recorded))
+        for recorded in appended_in_batches(log, events, random):
+            assert ns.state_at(log) == ns.state_at(recorded)
 
     @pytest.mark.parametrize("suffix", [".jsonl", ".sqlite"])
     @pytest.mark.parametrize("read", ["after every event", "on a day"])

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import negstate as ns
 from negstate.replay import build_timeline
 from tests.strategies import days_in_streams, event_streams
-from tests.test_snapshot import ACCEPTED, PROPOSAL, folded_ids
+from tests.test_snapshot import ACCEPTED, LATER, PROPOSAL, folded_ids
 
 _OPEN_END = date.max.toordinal() + 1
 
@@ -191,22 +191,14 @@ class TestWholeFold:
         """Asking twice folds once; events appended after are folded alone onto
         a copy, so the state read before stays as it was."""
         events = [PROPOSAL, ACCEPTED]
-        later = ns.PositionStated(
-            id="s",
-            occurred="2025-03-06",
-            sources=PROPOSAL.sources,
-            party="RU",
-            issue="ceasefire",
-            stance="opposes",
-        )
         timeline = build_timeline(events)
         with folded_ids() as folded:
             first = timeline.state_at()
             again = timeline.state_at()
-            longer = timeline.extended([later])
+            longer = timeline.extended([LATER])
             assert longer is not None
             after = longer.state_at()
         assert folded == ["p", "a", "s"]
         assert first == again == ns.fold(events)
         assert ("RU", "ceasefire") not in first.positions
-        assert after == ns.fold([*events, later])
+        assert after == ns.fold([*events, LATER])

@@ -353,11 +353,12 @@ class Timeline:
         self._order.fold_lent = False
 
     def kept_fold(self) -> StateDraft | None:
-        """The draft a fold of every event wrote, if a snapshot kept it (read only).
+        """The draft a fold of every event wrote, if one is kept (read only).
 
-        When the order has grown past the kept fold (events recorded after the
-        snapshot was saved, all sorting after it), the newer events are folded
-        onto it first (see :meth:`_carried_fold`).
+        A snapshot keeps one, and so does the order once a state after every
+        event was asked for.  When the order has grown past it (events recorded
+        since, all sorting after it), the newer events are folded onto it first
+        (see :meth:`_carried_fold`).
         """
         draft = self._carried_fold()
         if draft is not None:
@@ -427,7 +428,7 @@ class Timeline:
         error if an event cannot happen; nothing is kept then.
 
         The events are folded onto the checkpoint index, or, while none is built,
-        onto the state after every event that a snapshot kept: building the index
+        onto the state after every event if one is kept: building the index
         of a million events for a few new ones would take seconds.  A process
         that keeps reading states between appends makes each carry copy the
         tables (milliseconds at a million events), so after a few copies the
