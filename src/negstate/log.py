@@ -704,7 +704,7 @@ class EventLog:
         # The records are committed: a cache that cannot follow is dropped, and
         # the next query builds the timeline afresh.
         with contextlib.suppress(Exception):
-            extended = current.extended(fresh)
+            extended = current.extended(fresh, new_ids=True)
             if extended is not None:
                 self._timelines[None] = extended
 
@@ -837,7 +837,7 @@ class EventLog:
         if current is not None and not any(
             type(event) in self._registry.revisers for event in fresh
         ):
-            extended = current.extended(fresh)
+            extended = current.extended(fresh, new_ids=True)
             if extended is not None:
                 return extended
         timeline = build_timeline([*self.events(), *fresh], self._registry)

@@ -418,14 +418,18 @@ class Timeline:
         """The checkpoint index of this timeline (built on first use)."""
         return self._order.indexed(self._length)
 
-    def extended(self, events: Iterable[Event]) -> Timeline | None:
+    def extended(
+        self, events: Iterable[Event], *, new_ids: bool = False
+    ) -> Timeline | None:
         """This timeline with ``events`` folded on, if they all come after it.
 
         Returns ``None`` when some event would land before the end of the order,
         narrow the dates of an event already in it (a late report), or refers to
         an event neither in the order nor listed before it in ``events``, or
         repeats an id: the caller then builds a new timeline.  Raises the fold's
-        error if an event cannot happen; nothing is kept then.
+        error if an event cannot happen; nothing is kept then.  With ``new_ids``
+        the caller vouches that the ids are distinct and new to the order (a log
+        has looked them up among its records), which spares looking them up.
 
         The events are folded onto the checkpoint index, or, while none is built,
         onto the state after every event if one is kept: building the index
@@ -436,7 +440,7 @@ class Timeline:
         """
         events = list(events)  # read twice below; a generator would run dry
         ordered = self._keys_after(events)
-        if ordered is None or self._repeats_an_id(events):
+        if ordered is None or (not new_ids and self._repeats_an_id(events)):
             return None
         order = self._order
         carried = (
