@@ -895,20 +895,29 @@ class NegotiationState:
 
     def thaw(self) -> StateDraft:
         """A mutable copy to fold more events into (see :func:`negstate.fold`)."""
-        draft = StateDraft()
-        draft.positions = dict(_entries_of(self.positions))
-        draft.proposals = dict(_entries_of(self.proposals))
-        draft.meeting_proposals = dict(_entries_of(self.meeting_proposals))
-        draft.meetings = dict(_entries_of(self.meetings))
-        draft.agreements = dict(_entries_of(self.agreements))
-        draft.deadlines = dict(_entries_of(self.deadlines))
-        swaps = self.swaps
-        draft.swaps = list(swaps.entries if isinstance(swaps, SwapView) else swaps)
-        draft.exchanges = dict(_entries_of(self.exchanges))
-        draft.figures = dict(_entries_of(self.figures))
-        draft.custom = {name: dict(records) for name, records in self.custom.items()}
+        draft = _with_tables_of(self)
         draft.events = dict(self.events)
         return draft
+
+
+def _with_tables_of(source: NegotiationState | StateDraft) -> StateDraft:
+    """A new draft whose tables are copies of ``source``'s (a state's or a draft's).
+
+    Entries are immutable and shared; only the tables are new.
+    """
+    draft = StateDraft()
+    draft.positions = dict(_entries_of(source.positions))
+    draft.proposals = dict(_entries_of(source.proposals))
+    draft.meeting_proposals = dict(_entries_of(source.meeting_proposals))
+    draft.meetings = dict(_entries_of(source.meetings))
+    draft.agreements = dict(_entries_of(source.agreements))
+    draft.deadlines = dict(_entries_of(source.deadlines))
+    swaps = source.swaps
+    draft.swaps = list(swaps.entries if isinstance(swaps, SwapView) else swaps)
+    draft.exchanges = dict(_entries_of(source.exchanges))
+    draft.figures = dict(_entries_of(source.figures))
+    draft.custom = {name: dict(records) for name, records in source.custom.items()}
+    return draft
 
 
 def _entries_of(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -993,17 +1002,7 @@ class StateDraft:
         Entries are immutable and shared; the tables are new.  The copy's
         ``events`` is this draft's (the caller gives it its own when it folds on).
         """
-        draft = StateDraft()
-        draft.positions = dict(self.positions)
-        draft.proposals = dict(self.proposals)
-        draft.meeting_proposals = dict(self.meeting_proposals)
-        draft.meetings = dict(self.meetings)
-        draft.agreements = dict(self.agreements)
-        draft.deadlines = dict(self.deadlines)
-        draft.swaps = list(self.swaps)
-        draft.exchanges = dict(self.exchanges)
-        draft.figures = dict(self.figures)
-        draft.custom = {name: dict(records) for name, records in self.custom.items()}
+        draft = _with_tables_of(self)
         draft.events = self.events
         draft.table_factory = self.table_factory
         return draft
