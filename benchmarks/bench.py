@@ -492,24 +492,28 @@ def replay_figures(timeline: Timeline, days: list[date]) -> dict[str, float]:
     return figures
 
 
-def fresh_append(path: Path, number: int) -> float:
+def fresh_append(path: Path, number: int, *, late: bool = False) -> float:
     """Seconds for a fresh process to open the log, append one event and close it.
 
     The event is dated after everything the benchmark wrote, so a saved index can
-    take it at its end.  The time starts after ``import negstate``.
+    take it at its end; a ``late`` one is dated on the last of those days with an
+    id that sorts before the day's last event, so it lands inside the order.  The
+    time starts after ``import negstate``.
     """
+    event_id = f"aaa-late-{number}" if late else f"fresh-append-{number}"
+    day = "9000-01-06" if late else f"9000-01-{number + 1:02d}"
     return _child_figure(
         "import sys, time\n"
         "import negstate as ns\n"
         "started = time.perf_counter()\n"
         "with ns.open_log(sys.argv[1]) as log:\n"
-        "    log.append(ns.PositionStated(id=f'fresh-append-{sys.argv[2]}',\n"
-        "        occurred=f'9000-01-{int(sys.argv[2]) + 1:02d}',\n"
+        "    log.append(ns.PositionStated(id=sys.argv[2], occurred=sys.argv[3],\n"
         "        sources=ns.Source(title='Benchmark wire'), party='P00',\n"
         "        issue='issue_00', stance='supports'))\n"
         "print(time.perf_counter() - started)\n",
         str(path),
-        str(number),
+        event_id,
+        day,
     )
 
 
@@ -517,7 +521,7 @@ def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
     """``negstate state``, ``diff`` and one append as fresh processes.
 
     First replaying the log, then with the saved index, which the appends (dated
-    after everything) keep current.
+    after everything, then late reports of the last day) keep current.
     """
     figures: dict[str, float] = {}
     month = (day, day + timedelta(days=30))
@@ -555,6 +559,11 @@ def cli_figures(sqlite: Path, day: date) -> dict[str, float]:
             )
     figures["append one event, fresh process, saved index (s)"] = statistics.median(
         fresh_append(sqlite, number) for number in range(1, 6)
+    )
+    figures["append one late report, fresh process, saved index (s)"] = (
+        statistics.median(
+            fresh_append(sqlite, number, late=True) for number in range(1, 6)
+        )
     )
     figures["append, fresh process: replay / saved index (x)"] = (
         figures["append one event, fresh process, sqlite (s)"]

@@ -104,6 +104,7 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         "negstate state --at, fresh process, saved index (s)",
         "negstate state --at --party, fresh process, saved index (s)",
         "append one event, fresh process, saved index (s)",
+        "append one late report, fresh process, saved index (s)",
         "negstate state --at, fresh process, jsonl + index (s)",
         "append one event, fresh process, jsonl + index (s)",
     ):

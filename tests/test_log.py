@@ -79,6 +79,13 @@ def answer(event_id: str, by: str, target: str = "p") -> ns.ProposalRejected:
     )
 
 
+def withdrawal(event_id: str, day: str) -> ns.ProposalWithdrawn:
+    """The US withdraws proposal ``p``."""
+    return ns.ProposalWithdrawn(
+        id=event_id, occurred=day, sources=SOURCE, proposal="p", by="US"
+    )
+
+
 def answer2(event_id: str) -> ns.ProposalAccepted:
     """UA accepts proposal ``q`` (2025-03-20) a day later."""
     return ns.ProposalAccepted(
@@ -1103,15 +1110,75 @@ class TestSavedIndex:
                 ns.state_at(events, on="2025-03-15"),
             )
 
-    def test_a_late_report_makes_it_stale(self, tmp_path: Path, suffix: str) -> None:
+    def test_a_late_report_among_the_last_events_keeps_it_current(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """Reports that sort before the last indexed events are placed among
+        them: those events are folded again with them, the states are a
+        replay's, and the index is row for row the one a new save writes."""
+        path = tmp_path / f"saved{suffix}"
+        held = [
+            proposal(),
+            answer("r", "RU"),
+            proposal("q", day="2025-03-20"),
+            answer2("s"),
+        ]
+        # Between r and q, and between q and s (it refers to q).
+        late = [proposal("earlier", day="2025-03-15"), answer("t", "RU", "q")]
+        late[1] = attrs.evolve(late[1], occurred="2025-03-20")
+        with ns.open_log(path) as log:
+            log.append_many(held)
+            assert log.save_index()
+        with ns.open_log(path) as log:
+            assert [r.seq for r in log.append_many(late)] == [5, 6]
+            for day in ("2025-03-12", "2025-03-16", "2025-03-20", "2025-03-22", None):
+                saved = log.saved_state_at(day)
+                assert saved is not None
+                assert saved == ns.state_at([*held, *late], on=day)
+            assert ns.state_at(log) == ns.state_at([*held, *late])
+        rebuilt = tmp_path / f"rebuilt{suffix}"
+        copy_files(path, rebuilt)
+        with ns.open_log(rebuilt) as log:
+            assert log.save_index()
+        assert grown_index_rows(path) == grown_index_rows(rebuilt)
+
+    def test_a_late_report_an_indexed_event_cannot_follow_is_refused(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """Folded again after a late withdrawal, the withdrawal the index holds
+        withdraws a second time: the append is refused, nothing is written."""
         path = tmp_path / f"saved{suffix}"
         with ns.open_log(path) as log:
-            log.append(proposal(day="2025-03-05"))
-            log.save_index()
-            assert log.saved_state_at("2025-03-06") is not None
-            log.append(proposal("earlier", day="2025-03-01"))
-            assert log.saved_state_at("2025-03-06") is None
+            log.append_many([proposal(), withdrawal("w1", "2025-03-20")])
+            assert log.save_index()
+        before, text = index_tables(path), path.read_bytes()
+        with ns.open_log(path) as log:
+            with pytest.raises(ns.ImpossibleEventError, match="event 'w1'"):
+                log.append(withdrawal("w0", "2025-03-15"))
             assert len(log) == 2
+            assert log.saved_state_at() is not None
+        assert index_tables(path) == before
+        assert path.read_bytes() == text
+
+    @pytest.mark.parametrize("limit", [1, 2])
+    def test_a_report_further_back_than_the_limit_makes_it_stale(
+        self,
+        tmp_path: Path,
+        suffix: str,
+        monkeypatch: pytest.MonkeyPatch,
+        limit: int,
+    ) -> None:
+        monkeypatch.setattr(checkpoints, "REFOLD_LIMIT", limit)
+        path = tmp_path / f"saved{suffix}"
+        held = [proposal(day="2025-03-05"), proposal("q", day="2025-03-06")]
+        with ns.open_log(path) as log:
+            log.append_many(held)
+            assert log.save_index()
+            log.append(proposal("earlier", day="2025-03-01"))  # two events back
+            saved = log.saved_state_at("2025-03-06")
+            assert (saved is None) == (limit < 2)
+            assert len(log) == 3
+            assert ns.state_at(log) == ns.state_at([*held, proposal("earlier")])
 
     @pytest.mark.parametrize("warm", [False, True])
     def test_appends_at_the_end_keep_it_current(
@@ -1177,8 +1244,8 @@ class TestSavedIndex:
     ) -> None:
         """Appends in batches from fresh processes end as they do on a log without
         an index (same records, same errors, one batch spoiled by a reused id);
-        after each the index is either
-        stale (a late report or a revision; it is then saved anew) or row for row
+        after each the index is either stale (a revision, or a late report that
+        moves another event; it is then saved anew) or row for row
         the one a new save writes, and its states are those of a replay; also when
         the indexed log holds corrections, retractions and merges."""
         left, spoiled = plan  # events left to append; the batch to spoil
@@ -1706,19 +1773,20 @@ class TestIndexBesideJsonLines:
     def test_opening_takes_line_offsets_from_the_index(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """An indexed log is not scanned on opening; after a late report only the
-        lines past the index's last record are."""
+        """An indexed log is not scanned on opening; after a report further back
+        than the index folds again, only the lines past its last record are."""
         path = tmp_path / "log.jsonl"
         events = [proposal(), answer("r", "RU"), proposal("q", day="2025-03-20")]
         with ns.open_log(path) as log:
             log.append_many(events)
             assert log.save_index()
         scanned = self.lines_scanned(monkeypatch)
+        monkeypatch.setattr(checkpoints, "REFOLD_LIMIT", 2)
         with ns.open_log(path) as log:
             assert len(log) == 3
             assert sum(scanned) == 0
             log.append_many([proposal("early", day="2025-01-01"), answer2("s")])
-            assert log.saved_state_at() is None  # a late report: stale
+            assert log.saved_state_at() is None  # a report 3 events back: stale
         scanned.clear()
         with ns.open_log(path) as log:
             assert scanned == [2]  # the two lines past the index

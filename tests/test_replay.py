@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -202,3 +203,80 @@ class TestWholeFold:
         assert first == again == ns.fold(events)
         assert ("RU", "ceasefire") not in first.positions
         assert after == ns.fold([*events, LATER])
+
+
+WITHDRAWN = ns.ProposalWithdrawn(
+    id="w", occurred="2025-03-04", sources=PROPOSAL.sources, proposal="p", by="US"
+)
+
+
+class TestLateReports:
+    """Reports that sort inside the order are placed in a copy of it."""
+
+    @pytest.mark.parametrize("asked", ["nothing", "every event", "a day"])
+    @given(
+        events=event_streams(),
+        split=st.integers(0, 25),
+        days=st.lists(days_in_streams(), min_size=1, max_size=3),
+    )
+    def test_placing_them_gives_the_order_and_states_of_a_rebuild(
+        self, asked: str, events: list[ns.Event], split: int, days: list[date]
+    ) -> None:
+        """Whatever the timeline folded before (nothing, every event, the index),
+        events appended in any split give the order and states of a timeline
+        built from all of them, or are refused as a rebuild would refuse them;
+        the timeline they were appended to stays as it was."""
+        timeline = build_timeline(events[:split])
+        if asked == "every event":
+            timeline.state_at()
+        elif asked == "a day":
+            timeline.state_at(days[0])
+        before = [list(timeline.events), *(timeline.state_at(d) for d in days)]
+        rebuilt = build_timeline(events)
+        try:
+            extended = timeline.extended(events[split:])
+        except ns.NegstateError:
+            with pytest.raises(ns.NegstateError):
+                rebuilt.state_at()
+        else:
+            placed = timeline.followed_by(events[split:])
+            for found in (extended, placed):
+                if found is None:
+                    continue
+                assert list(found.events) == list(rebuilt.events)
+                assert list(found.latest) == list(rebuilt.latest)
+                assert list(found.earliest) == list(rebuilt.earliest)
+                assert list(found.depth) == list(rebuilt.depth)
+                for day in [*days, None]:
+                    assert found.state_at(day) == rebuilt.state_at(day)
+        assert [list(timeline.events), *(timeline.state_at(d) for d in days)] == before
+
+    def test_only_the_events_after_its_place_are_folded(self) -> None:
+        """With the index built, the events from the report's place on are folded
+        onto the state before it; the index and the states read stay as they were."""
+        timeline = build_timeline([PROPOSAL, ACCEPTED, LATER])
+        first = timeline.state_at("2025-03-06")
+        late = attrs.evolve(LATER, id="t", occurred="2025-03-04", party="UA")
+        with folded_ids() as folded:
+            extended = timeline.extended([late])
+        assert extended is not None
+        assert folded == ["t", "a", "s"]
+        assert [e.id for e in extended.events] == ["p", "t", "a", "s"]
+        assert [e.id for e in timeline.events] == ["p", "a", "s"]
+        day = date(2025, 3, 6)
+        assert timeline.state_at(day) == first == ns.fold(timeline.events, as_of=day)
+        assert extended.state_at(day) == ns.fold(extended.events, as_of=day)
+        assert extended.state_at() == ns.fold([PROPOSAL, late, ACCEPTED, LATER])
+
+    @pytest.mark.parametrize("asked", ["every event", "a day"])
+    def test_an_event_that_cannot_follow_it_refuses_it(self, asked: str) -> None:
+        """A withdrawal placed before an acceptance makes that acceptance
+        impossible: the report is refused, and the timeline goes on as before."""
+        timeline = build_timeline([PROPOSAL, ACCEPTED])
+        timeline.state_at(None if asked == "every event" else "2025-03-05")
+        with pytest.raises(ns.ImpossibleEventError, match="event 'a'"):
+            timeline.extended([WITHDRAWN])
+        assert [e.id for e in timeline.events] == ["p", "a"]
+        extended = timeline.extended([LATER])
+        assert extended is not None
+        assert extended.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER])

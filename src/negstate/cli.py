@@ -92,7 +92,7 @@ from negstate.rows import (
 )
 from negstate.serialization import decode_event, encode_event, shared_converter
 from negstate.state import PARTY_FIELDS, NegotiationState, Reading
-from negstate.stores.checkpoints import SavedIndex
+from negstate.stores.checkpoints import REFOLD_LIMIT, SavedIndex
 from negstate.stores.side_index import SideIndex
 from negstate.tables import (
     Palette,
@@ -1643,9 +1643,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Replay LOG once and keep its checkpoint index, so that 'negstate state' "
         "and 'negstate diff' answer without replaying the log.  An SQLite log "
         "keeps it in its database; a JSON Lines log keeps it in LOG.index beside "
-        "it, a cache that need not be committed with the log.  Appends dated "
-        "after everything indexed keep it current; after a late report or a "
-        "revision it is not used until you run this again.  It also keeps a "
+        "it, a cache that need not be committed with the log.  Appends keep it "
+        f"current, late reports among its last {REFOLD_LIMIT:,} events included; "
+        "after a revision or a report further back it is not used until you run "
+        "this again.  It also keeps a "
         "snapshot of the decoded events, which later loads of the whole log read "
         "instead of the records; 'negstate verify' checks it against them.",
     )

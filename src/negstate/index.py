@@ -12,8 +12,10 @@ cost about one pointer and one position per change instead.
 
 The index only grows at its end: new events that sort after every folded event are
 folded on in place, and states built before can never see them (their views stop
-at their own position).  A report that lands earlier in valid time gets a new
-index instead.
+at their own position).  A report that lands earlier in valid time is checked by
+folding the events from its place on over the state before it
+(:meth:`ReplayIndex.overlaid_draft`), which leaves the index as it is; the new
+order gets an index of its own when one is first needed.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ from negstate.state import (
     state_from_tables,
 )
 
-__all__ = ["TABLES", "PrefixEvents", "RecordingList", "ReplayIndex", "build_index"]
+__all__ = [
+    "TABLES",
+    "OverlayTable",
+    "PrefixEvents",
+    "RecordingList",
+    "ReplayIndex",
+    "build_index",
+]
 
 
 class _History:
@@ -124,6 +133,42 @@ class RecordingList(list[Any]):
         while self.positions and self.positions[-1] >= position:
             self.positions.pop()
             self.pop()
+
+
+class OverlayTable(dict[Any, Any]):
+    """A draft table over a read-only one: reads fall through, writes stay here.
+
+    Each write is also listed with the fold position the clock shows.
+    """
+
+    __slots__ = ("_clock", "_saved", "_writes")
+
+    def __init__(
+        self,
+        saved: Mapping[Any, Any],
+        clock: list[int],
+        writes: list[tuple[int, Any, Any]],
+    ) -> None:
+        super().__init__()
+        self._saved, self._clock, self._writes = saved, clock, writes
+
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
+        """The entry at ``key``, written here or saved, or ``default``."""
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved.get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved[key]
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._saved
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
+        self._writes.append((self._clock[0], key, value))
+        dict.__setitem__(self, key, value)
 
 
 class _Versioned(Mapping[Any, Any]):
@@ -433,6 +478,20 @@ class ReplayIndex:
             reading=reading,
             origin=(self, end),
         )
+
+    def overlaid_draft(self, end: int) -> StateDraft | None:
+        """A draft over the state after the first ``end`` events, keeping its writes.
+
+        For checking that events fold on from there without changing the index;
+        None if the state holds a user reducer's collections.
+        """
+        if self.custom_histories:
+            return None
+        tables = _Tables(self, end)
+        draft = StateDraft()
+        for name in TABLES:
+            setattr(draft, name, OverlayTable(getattr(tables, name), [end], []))
+        return draft
 
     def changed(self, table: str, start: int, stop: int) -> set[Any]:
         """Keys of ``table`` (or a custom collection) written in ``[start, stop)``."""

@@ -439,8 +439,9 @@ class EventLog:
     def _take_timeline(self, snapshot: Snapshot) -> None:
         """Keep the snapshot's timeline, with the newer records' events after it.
 
-        When a newer event sorts before the snapshot's last one (a late report) or
-        revises another, the timeline is built anew when first asked for.
+        Newer events that sort before the snapshot's last one (late reports) are
+        placed in a copy of its order.  When one narrows the dates of an event in
+        it or revises another, the timeline is built anew when first asked for.
         """
         if snapshot.timeline is None:
             return
@@ -701,12 +702,13 @@ class EventLog:
         self._timelines.clear()
         if current is None:
             return
-        # The records are committed: a cache that cannot follow is dropped, and
-        # the next query builds the timeline afresh.
+        # The records are committed and the index has checked their fold: they
+        # are only placed.  A cache that cannot follow is dropped, and the next
+        # query builds the timeline afresh.
         with contextlib.suppress(Exception):
-            extended = current.extended(fresh, new_ids=True)
-            if extended is not None:
-                self._timelines[None] = extended
+            placed = current.followed_by(fresh, new_ids=True)
+            if placed is not None:
+                self._timelines[None] = placed
 
     def _split_by_records(
         self,
@@ -768,8 +770,9 @@ class EventLog:
         state, and the index grows in the same transaction, so it stays current.
         Returns the new events, their stored records, the records of events the
         log held already and the warnings the index gave, or None when the batch
-        needs a replay (a late report, a revision, an index that is missing or
-        stale, user-defined event types).
+        needs a replay (a revision, a late report that lands too far back or
+        narrows the dates of an indexed event, an index that is missing or stale,
+        user-defined event types).
         """
         current = getattr(self._storage, "index_is_current", None)
         plan = getattr(self._storage, "plan_index_extension", None)
@@ -907,11 +910,12 @@ class EventLog:
         An SQLite log keeps it in its database, a JSON Lines log in ``<log>.index``
         beside it (a cache, used only while it matches the log).  A fresh process
         can then answer :meth:`saved_state_at` without replaying the log.  Appends
-        of built-in events that sort after everything indexed keep the index
-        current (and are checked on it without a replay); a late report or a
-        revision makes it stale until it is saved again.  Returns whether the index
-        was kept (False for logs kept in memory, and for logs whose states hold
-        records of user-defined reducers).
+        of built-in events keep the index current (and are checked on it without
+        a replay) when they sort after everything indexed, or among its last
+        events (a late report; see ``checkpoints.REFOLD_LIMIT``); a revision, or
+        a report further back, makes it stale until it is saved again.  Returns
+        whether the index was kept (False for logs kept in memory, and for logs
+        whose states hold records of user-defined reducers).
         """
         if self._read_only or not hasattr(self._storage, "save_index"):
             return False

@@ -24,7 +24,7 @@ refers to.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from operator import attrgetter, itemgetter
@@ -58,7 +58,7 @@ __all__ = [
     "day_of",
     "moment_of",
     "reading_of",
-    "sort_keys_after",
+    "sort_keys_of",
     "state_at",
     "timeline_from_parts",
 ]
@@ -421,27 +421,35 @@ class Timeline:
     def extended(
         self, events: Iterable[Event], *, new_ids: bool = False
     ) -> Timeline | None:
-        """This timeline with ``events`` folded on, if they all come after it.
+        """This timeline with ``events`` folded on, or the fold's error.
 
-        Returns ``None`` when some event would land before the end of the order,
-        narrow the dates of an event already in it (a late report), or refers to
-        an event neither in the order nor listed before it in ``events``, or
-        repeats an id: the caller then builds a new timeline.  Raises the fold's
-        error if an event cannot happen; nothing is kept then.  With ``new_ids``
-        the caller vouches that the ids are distinct and new to the order (a log
-        has looked them up among its records), which spares looking them up.
+        Events that all come after the order are placed at its end.  A late
+        report, which sorts before its end, is placed in a copy of the order from
+        its place on (see :meth:`_merged`), so that this timeline never changes.
 
-        The events are folded onto the checkpoint index, or, while none is built,
-        onto the state after every event if one is kept: building the index
-        of a million events for a few new ones would take seconds.  A process
-        that keeps reading states between appends makes each carry copy the
-        tables (milliseconds at a million events), so after a few copies the
+        Returns ``None`` when an event would narrow the dates of an event already
+        in the order, or refers to an event neither in the order nor listed
+        before it in ``events``, or repeats an id, or when this timeline holds
+        revisions: the caller then builds a new timeline.  Raises the fold's
+        error if an event cannot happen, also when an event of the order no
+        longer can once a late report is placed before it; nothing is kept
+        then.  With ``new_ids`` the caller vouches that the ids are distinct and
+        new to the order (a log has looked them up among its records), which
+        spares looking them up.
+
+        Events placed at the end are folded onto the checkpoint index, or, while
+        none is built, onto the state after every event if one is kept: building
+        the index of a million events for a few new ones would take seconds.  A
+        process that keeps reading states between appends makes each carry copy
+        the tables (milliseconds at a million events), so after a few copies the
         index is built after all.
         """
         events = list(events)  # read twice below; a generator would run dry
-        ordered = self._keys_after(events)
+        ordered = self._keys_of(events)
         if ordered is None or (not new_ids and self._repeats_an_id(events)):
             return None
+        if not self._after_end(ordered):
+            return self._merged(ordered, checked=True)
         order = self._order
         carried = (
             order.index is None
@@ -469,36 +477,46 @@ class Timeline:
         """
         self._order.cut(self._length)
 
-    def followed_by(self, events: Sequence[Event]) -> Timeline | None:
-        """This timeline with ``events`` placed after it, if they all come after it.
+    def followed_by(
+        self, events: Sequence[Event], *, new_ids: bool = False
+    ) -> Timeline | None:
+        """This timeline with ``events`` placed in it, or None as :meth:`extended`.
 
         For events already checked, such as records read back from a log: unlike
-        :meth:`extended`, no fold runs.  Returns ``None`` when :meth:`extended`
-        would, and also when an event is a revision.
+        :meth:`extended`, no fold runs.  Returns ``None`` also when an event is a
+        revision.
         """
         if not events:
             return self
         revisers = self._order.registry.revisers
         if self.revisions or any(type(event) in revisers for event in events):
             return None
-        if self._repeats_an_id(events):
+        ordered = self._keys_of(events)
+        if ordered is None or (not new_ids and self._repeats_an_id(events)):
             return None
-        ordered = self._keys_after(events)
-        return None if ordered is None else self._placing(ordered)
+        if not self._after_end(ordered):
+            return self._merged(ordered, checked=False)
+        return self._placing(ordered)
 
     def _repeats_an_id(self, events: Sequence[Event]) -> bool:
         """True if two of ``events``, or one and an ordered event, share an id."""
         ids = {event.id for event in events}
         return len(ids) != len(events) or self._order.holds_any(ids)
 
-    def _keys_after(
-        self, events: Sequence[Event]
-    ) -> list[tuple[SortKey, Event]] | None:
+    def _keys_of(self, events: Sequence[Event]) -> list[tuple[SortKey, Event]] | None:
+        """The new events' sort keys, sorted, if they can be placed in this order."""
         order = self._order
         if self._length != len(order.events) or self.revised_by:
             return None
-        last = order.key(self._length - 1) if self._length else None
-        return sort_keys_after(events, order.placed, last)
+        return sort_keys_of(events, order.placed)
+
+    def _after_end(self, ordered: list[tuple[SortKey, Event]]) -> bool:
+        """Whether events with these sorted keys all sort after this timeline."""
+        return (
+            not ordered
+            or not self._length
+            or ordered[0][0] > self._order.key(self._length - 1)
+        )
 
     def _placing(self, ordered: list[tuple[SortKey, Event]]) -> Timeline:
         order = self._order
@@ -506,35 +524,73 @@ class Timeline:
             order.place(event, latest, earliest, depth)
         return Timeline(order=order, length=len(order.events))
 
+    def _merged(
+        self, ordered: list[tuple[SortKey, Event]], *, checked: bool
+    ) -> Timeline:
+        """A timeline of a new order: this one with late reports placed in it.
+
+        The order is copied up to the first report's place (milliseconds for a
+        million events), and the events after that place are merged with the
+        reports.  With ``checked``, the events from there on are folded onto the
+        state before it, read from the checkpoint index through an overlay that
+        keeps the index as it is; without an index, every event is folded and the
+        fold kept for the next state.  Raises the fold's error.
+        """
+        order = self._order
+        start = bisect_left(order.latest, ordered[0][0][0], 0, self._length)
+        while start < self._length and order.key(start) < ordered[0][0]:
+            start += 1
+        tail = [(order.key(n), order.events[n]) for n in range(start, self._length)]
+        tail.extend(ordered)
+        tail.sort(key=itemgetter(0))  # two sorted runs: a merge
+        events = order.events[:start]
+        events.extend(event for _, event in tail)
+        merged = Timeline(
+            order=_Order(
+                events=events,
+                latest=order.latest[:start] + array("q", (k[0] for k, _ in tail)),
+                earliest=order.earliest[:start] + array("q", (k[1] for k, _ in tail)),
+                depth=order.depth[:start] + array("q", (k[2] for k, _ in tail)),
+                registry=order.registry,
+            ),
+            length=len(events),
+        )
+        if checked:
+            index = order.index
+            draft = (
+                None
+                if index is None or len(index) < start
+                else index.overlaid_draft(start)
+            )
+            if draft is None:
+                merged._whole_draft()
+            else:
+                merged._folded_onto(draft, start)
+        return merged
+
 
 SortKey = tuple[int, int, int, str]
 """An event's place in valid-time order: (latest, earliest, depth, id)."""
 
 
-def sort_keys_after(
+def sort_keys_of(
     events: Iterable[Event],
     placed: Callable[[str], tuple[int, int, int] | None],
-    last: SortKey | None,
 ) -> list[tuple[SortKey, Event]] | None:
-    """Sort keys for new events, in sorted order, if they all sort after ``last``.
+    """Sort keys for new events, in sorted order, if placing them moves no other.
 
-    ``last`` is the key of the last event placed so far (None: none is), and
-    ``placed(id)`` an already ordered event's narrowed (latest, earliest, depth),
-    or None.  A new event may refer to placed events and to new events listed
-    before it.  Returns ``None`` if one sorts before ``last`` (a late report),
-    refers to any other event, or would narrow the span of an event it refers
-    to: the order must then be rebuilt.  A new event's own span never narrows to
-    nothing, as the events it refers to neither end after it nor begin after
-    they end.
+    ``placed(id)`` is an already ordered event's narrowed (latest, earliest,
+    depth), or None.  A new event may refer to placed events and to new events
+    listed before it.  Returns ``None`` if one refers to any other event, or
+    would narrow the span of an event it refers to: the order must then be
+    rebuilt.  A new event's own span never narrows to nothing, as the events it
+    refers to neither end after it nor begin after they end.
     """
     found: list[tuple[SortKey, Event]] = []
     new: dict[str, tuple[int, int, int]] = {}
-    least = -1 if last is None else last[0]
     for event in events:
         span = event.occurred
         low, high = span.first_ordinal, span.last_ordinal
-        if high < least:
-            return None
         depth = 0
         for target in event.references:
             known = new.get(target) or placed(target)
@@ -548,8 +604,6 @@ def sort_keys_after(
         new[event.id] = (high, low, depth)
         found.append(((high, low, depth, event.id), event))
     found.sort(key=itemgetter(0))
-    if found and last is not None and found[0][0] <= last:
-        return None
     return found
 
 

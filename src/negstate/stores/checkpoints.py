@@ -11,9 +11,11 @@ positions, found through an index of the versions by position.
 An append whose events all sort after every indexed event (news of the latest
 days) grows the index instead: the batch is folded onto the index's end state,
 reading only the records it touches, and the new versions are written in the
-append's transaction with the new stamp.  Any other append (a late report, a
-revision) leaves the stamp stale, and queries fall back to replaying the log until
-the index is saved again.
+append's transaction with the new stamp.  A late report among the last indexed
+events is placed among them: those events are folded again with it, and their
+rows replaced.  Any other append (a revision, a report further back, one that
+narrows the dates of an indexed event) leaves the stamp stale, and queries fall
+back to replaying the log until the index is saved again.
 
 Only the built-in record tables are kept; a log whose states hold user-defined
 custom records is always replayed.
@@ -25,6 +27,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, overload
 
@@ -32,10 +35,10 @@ import attrs
 
 from negstate.errors import NegstateError
 from negstate.events import Event
-from negstate.index import TABLES, RecordingList, ReplayIndex
+from negstate.index import TABLES, OverlayTable, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
-from negstate.replay import sort_keys_after
+from negstate.replay import SortKey, sort_keys_of
 from negstate.state import (
     PARTY_FIELDS,
     NegotiationState,
@@ -45,6 +48,7 @@ from negstate.state import (
 )
 
 __all__ = [
+    "REFOLD_LIMIT",
     "IndexExtension",
     "SavedIndex",
     "SavedOrder",
@@ -783,7 +787,12 @@ def open_saved_index(
 
 @attrs.frozen(kw_only=True)
 class IndexExtension:
-    """The rows that fold new events onto the end of a saved index."""
+    """The rows that fold new events onto a saved index.
+
+    Those from position ``start`` on replace the index's rows from there: the
+    ``refolded`` events it held from there were folded again with the new ones
+    (none when every new event sorts after the index's last one).
+    """
 
     order: list[tuple[int, str, int, int, int]]
     versions: list[tuple[str, str, int, str]]
@@ -792,39 +801,14 @@ class IndexExtension:
     swaps: list[tuple[int, str]]
     tags: list[tuple[str, str, str, str]]
     length: int
+    start: int
+    refolded: int
 
 
-class _Overlay(dict[Any, Any]):
-    """A draft table over a saved one: reads fall through to it, writes stay here."""
-
-    __slots__ = ("_clock", "_saved", "_writes")
-
-    def __init__(
-        self,
-        saved: Mapping[Any, Any],
-        clock: list[int],
-        writes: list[tuple[int, Any, Any]],
-    ) -> None:
-        super().__init__()
-        self._saved, self._clock, self._writes = saved, clock, writes
-
-    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
-        """The entry at ``key``, written here or saved, or ``default``."""
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        return self._saved.get(key, default)
-
-    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        return self._saved[key]
-
-    def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self, key) or key in self._saved
-
-    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
-        self._writes.append((self._clock[0], key, value))
-        dict.__setitem__(self, key, value)
+REFOLD_LIMIT: Final = 50_000
+"""The most indexed events an append folds again to place a late report among
+them.  A report that lands further back leaves the index stale: the log is
+replayed, and the index saved anew, as for a revision."""
 
 
 def plan_extension(
@@ -834,13 +818,21 @@ def plan_extension(
     decode: Callable[[str, str | None], Event],
     registry: EventRegistry,
 ) -> IndexExtension | None:
-    """Fold ``events`` onto the end of the saved index and return the rows to add.
+    """Fold ``events`` into the saved index and return the rows that change.
 
-    The fold reads only the records it touches from the saved tables, so checking
-    a batch costs what the batch reads, not the length of the log.  Returns None
-    when the index does not match ``head`` or an event does not sort after every
-    indexed event (a late report): the caller then replays the log.  Raises the
-    fold's error if an event cannot happen.
+    Events that sort after every indexed event are folded onto the index's end
+    state.  A late report that sorts among the last :data:`REFOLD_LIMIT` indexed
+    events is placed among them: the indexed events from its place on are folded
+    again with the new ones onto the state before that place, and their rows are
+    replaced.  The fold reads only the records it touches from the saved tables,
+    so checking a batch costs what the batch reads and what it folds again, not
+    the length of the log.
+
+    Returns None when the index does not match ``head``, when placing an event
+    would move another (it narrows the dates of an event it refers to, or refers
+    to no indexed event), or when it lands further back: the caller then replays
+    the log.  Raises the fold's error if an event cannot happen, also when an
+    indexed event folded again no longer can.
 
     Revisions the index applied need no care here: every event they removed or
     merged away is absent from the order, so a new event referring to one is
@@ -849,26 +841,35 @@ def plan_extension(
     meta = _meta(db)
     if not _is_current(meta, head):
         return None
-    last = db.execute(
-        "SELECT latest, earliest, depth, event_id FROM negstate_order "
-        "ORDER BY position DESC LIMIT 1"
-    ).fetchone()
-    ordered = sort_keys_after(
-        events,
-        lambda event_id: _placed(db, event_id),
-        None if last is None else (int(last[0]), int(last[1]), int(last[2]), last[3]),
-    )
+    ordered = sort_keys_of(events, lambda event_id: _placed(db, event_id))
     if not ordered:
         return None
     length = int(meta["length"])
-    events_read = _StoredEvents(db, length, decode)
+    start = _place_of(db, ordered[0][0], length)
+    if length - start > REFOLD_LIMIT:
+        return None
+    found: dict[str, tuple[int, Event]] = {}
+    if start < length:
+        held = _StoredEvents(db, length, decode, found)
+        rows = db.execute(
+            "SELECT latest, earliest, depth, event_id FROM negstate_order "
+            "WHERE position >= ? ORDER BY position",
+            (start,),
+        )
+        ordered.extend(
+            ((int(latest), int(earliest), int(depth), event_id), held[event_id])
+            for latest, earliest, depth, event_id in rows
+        )
+        ordered.sort(key=itemgetter(0))
+    # The entries before ``start`` refer only to events before it.
+    events_read = _StoredEvents(db, start, decode, found)
     # The saved swaps are never read: a fold only appends to them.
-    saved = {name: _Stored(db, name, length, events_read) for name in TABLES}
-    clock = [length]
+    saved = {name: _Stored(db, name, start, events_read) for name in TABLES}
+    clock = [start]
     writes: dict[str, list[tuple[int, Any, Any]]] = {name: [] for name in TABLES}
     draft = StateDraft()
     for name in TABLES:
-        setattr(draft, name, _Overlay(saved[name], clock, writes[name]))
+        setattr(draft, name, OverlayTable(saved[name], clock, writes[name]))
     swaps = RecordingList(clock)
     draft.swaps = swaps
 
@@ -885,7 +886,7 @@ def plan_extension(
     tags.extend(_swap_tag_rows(swaps))
     return IndexExtension(
         order=[
-            (length + n, event.id, latest, earliest, depth)
+            (start + n, event.id, latest, earliest, depth)
             for n, ((latest, earliest, depth, _), event) in enumerate(ordered)
         ],
         versions=versions,
@@ -893,8 +894,23 @@ def plan_extension(
         dated=dated,
         swaps=list(zip(swaps.positions, (swap.id for swap in swaps), strict=True)),
         tags=tags,
-        length=length + len(ordered),
+        length=start + len(ordered),
+        start=start,
+        refolded=length - start,
     )
+
+
+def _place_of(db: sqlite3.Connection, key: SortKey, length: int) -> int:
+    """The position of the first indexed event that sorts after ``key``."""
+    rows = db.execute(
+        "SELECT position, latest, earliest, depth, event_id FROM negstate_order "
+        "WHERE latest >= ? ORDER BY latest, position",
+        (key[0],),
+    )
+    for position, latest, earliest, depth, event_id in rows:
+        if (int(latest), int(earliest), int(depth), event_id) > key:
+            return int(position)
+    return length
 
 
 def _placed(db: sqlite3.Connection, event_id: str) -> tuple[int, int, int] | None:
@@ -958,7 +974,25 @@ def _version_rows(
 def write_extension(
     db: sqlite3.Connection, extension: IndexExtension, head: tuple[int, str]
 ) -> None:
-    """Add the rows of ``extension`` and stamp the index with the new ``head``."""
+    """Add the rows of ``extension`` and stamp the index with the new ``head``.
+
+    The rows an extension folded again replace those from its start on.  Dated
+    ends and tags stay: each key's are fixed by the event that made it, or, for a
+    figure's claimants, only ever gain by folding an event more.
+    """
+    if extension.refolded:
+        start = extension.start
+        db.execute("DELETE FROM negstate_order WHERE position >= ?", (start,))
+        for table in TABLES:
+            db.execute(
+                "DELETE FROM negstate_versions WHERE tbl = ? AND position >= ?",
+                (table, start),
+            )
+            db.execute(
+                "DELETE FROM negstate_keys WHERE tbl = ? AND first >= ?",
+                (table, start),
+            )
+        db.execute("DELETE FROM negstate_swaps WHERE position >= ?", (start,))
     db.executemany("INSERT INTO negstate_order VALUES (?, ?, ?, ?, ?)", extension.order)
     db.executemany(
         "INSERT INTO negstate_versions VALUES (?, ?, ?, ?)", extension.versions
