@@ -1142,6 +1142,29 @@ class TestSavedIndex:
             assert log.save_index()
         assert grown_index_rows(path) == grown_index_rows(rebuilt)
 
+    def test_states_read_before_a_late_report_refuse_to_read_on(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """Placing a late report rewrites the rows after its place, which states
+        read before would read as theirs: they raise instead, and read again
+        they are a replay's. States read before an append at the end go on."""
+        path = tmp_path / f"saved{suffix}"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        late = proposal("late", day="2025-03-05")
+        with ns.open_log(path) as log:
+            log.append_many(held)
+            assert log.save_index()
+        with ns.open_log(path) as log:
+            before = log.saved_state_at()
+            assert before is not None
+            log.append(proposal("end", day="2025-03-20"))
+            assert list(before.proposals) == ["p", "q"]
+            log.append(late)
+            with pytest.raises(ns.IndexChangedError, match="read the state again"):
+                dict(before.proposals)
+            again = log.saved_state_at()
+            assert again == ns.state_at([*held, proposal("end", "2025-03-20"), late])
+
     def test_a_late_report_an_indexed_event_cannot_follow_is_refused(
         self, tmp_path: Path, suffix: str
     ) -> None:

@@ -4,12 +4,13 @@ from datetime import date
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import negstate as ns
 from negstate.replay import build_timeline
-from tests.strategies import days_in_streams, event_streams
+from negstate.state import StateDraft
+from tests.strategies import days_in_streams, event_streams, revised_streams
 from tests.test_snapshot import ACCEPTED, LATER, PROPOSAL, folded_ids
 
 _OPEN_END = date.max.toordinal() + 1
@@ -251,6 +252,41 @@ class TestLateReports:
                     assert found.state_at(day) == rebuilt.state_at(day)
         assert [list(timeline.events), *(timeline.state_at(d) for d in days)] == before
 
+    @given(events=revised_streams(), split=st.integers(0, 25), data=st.data())
+    def test_revisions_applied_before_carry_over(
+        self, events: list[ns.Event], split: int, data: st.DataObject
+    ) -> None:
+        """A timeline that applied corrections, retractions and merges takes new
+        plain events, early or late, as a timeline built from all of them does,
+        revisions included; an event under an id that a revision removed, or a
+        revision's own, is left to a rebuild."""
+        first = next(
+            (n for n, e in enumerate(events) if e.id.startswith("revision-")),
+            len(events),
+        )
+        plain, revising = events[:split], events[first:]
+        later = events[min(split, first) : first]
+        own = {e.id for e in revising}
+        targets = {t for e in revising for t in e.references if t not in own}
+        assume(targets <= {e.id for e in plain})
+        try:
+            timeline = build_timeline([*plain, *revising])
+        except ns.NegstateError:
+            reject()  # two revisions of one event that the first removed
+        if data.draw(st.booleans(), label="index built"):
+            timeline.state_at("2025-06-01")
+        extended = timeline.extended(later)
+        rebuilt = build_timeline([*plain, *revising, *later])
+        assert extended is not None
+        assert list(extended.events) == list(rebuilt.events)
+        assert extended.revised_by == rebuilt.revised_by
+        for day in ("2025-03-01", "2025-09-01", None):
+            assert extended.state_at(day) == rebuilt.state_at(day)
+        removed = set(timeline.revised_by) - {e.id for e in timeline.events}
+        for event_id in [*removed, *timeline.revisions]:
+            reused = attrs.evolve(later[0] if later else plain[0], id=event_id)
+            assert timeline.extended([reused]) is None
+
     def test_only_the_events_after_its_place_are_folded(self) -> None:
         """With the index built, the events from the report's place on are folded
         onto the state before it; the index and the states read stay as they were."""
@@ -280,3 +316,25 @@ class TestLateReports:
         extended = timeline.extended([LATER])
         assert extended is not None
         assert extended.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER])
+
+    def test_a_user_reducer_sees_the_whole_state_before_it(self) -> None:
+        """A user reducer that counts a table is folded again over the whole
+        state, not over the index's read-through tables, which count only what
+        the check wrote: a report that breaks its rule is refused."""
+        registry = ns.BUILTIN_EVENTS.with_event(Capped, capped)
+        capped_event = Capped(id="c", occurred="2025-03-10", sources=PROPOSAL.sources)
+        timeline = build_timeline([PROPOSAL, capped_event], registry)
+        timeline.state_at("2025-03-02")  # builds the index
+        late = attrs.evolve(PROPOSAL, id="late", occurred="2025-03-05")
+        with pytest.raises(ns.ImpossibleEventError, match="event 'c'"):
+            timeline.extended([late])
+
+
+@attrs.frozen(kw_only=True)
+class Capped(ns.Event):
+    """A user's event: at most one proposal may be on the table by then."""
+
+
+def capped(draft: StateDraft, event: Capped) -> None:
+    if len(draft.proposals) > 1:
+        raise ns.ImpossibleEventError("two proposals on the table", event_id=event.id)

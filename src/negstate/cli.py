@@ -1645,8 +1645,8 @@ def build_parser() -> argparse.ArgumentParser:
         "keeps it in its database; a JSON Lines log keeps it in LOG.index beside "
         "it, a cache that need not be committed with the log.  Appends keep it "
         f"current, late reports among its last {REFOLD_LIMIT:,} events included; "
-        "after a revision or a report further back it is not used until you run "
-        "this again.  It also keeps a "
+        "after a revision, a report further back or one that changes the dates "
+        "of an indexed event it is not used until you run this again.  It also keeps a "
         "snapshot of the decoded events, which later loads of the whole log read "
         "instead of the records; 'negstate verify' checks it against them.",
     )

@@ -14,6 +14,7 @@ __all__ = [
     "FoldError",
     "FuzzyDateError",
     "ImpossibleEventError",
+    "IndexChangedError",
     "IndexDroppedWarning",
     "IndexUnreadableError",
     "IntegrityError",
@@ -131,6 +132,14 @@ class IndexUnreadableError(LogFormatError):
     """The checkpoint index kept beside a log could not be read and was removed.
 
     The log itself is unchanged; reading again replays it.
+    """
+
+
+class IndexChangedError(NegstateError):
+    """A state read from the saved index was used after an append rewrote its rows.
+
+    That happens when an append places a late report among the indexed events;
+    read the state again.
     """
 
 

@@ -482,8 +482,10 @@ class ReplayIndex:
     def overlaid_draft(self, end: int) -> StateDraft | None:
         """A draft over the state after the first ``end`` events, keeping its writes.
 
-        For checking that events fold on from there without changing the index;
-        None if the state holds a user reducer's collections.
+        For checking that built-in events fold on from there without changing
+        the index: its tables answer lookups, but count and list only their own
+        writes, and its swaps start empty.  None if the state holds a user
+        reducer's collections.
         """
         if self.custom_histories:
             return None

@@ -834,12 +834,11 @@ class EventLog:
 
         New events that all come after everything in valid time are folded onto
         the cached timeline (its checkpoint index, or the state after every event
-        its snapshot kept); anything else rebuilds it.
+        its snapshot kept); late reports are placed in a copy of its order (see
+        :meth:`Timeline.extended`); revisions and the rest rebuild it.
         """
         current = self._timelines.get(None)
-        if current is not None and not any(
-            type(event) in self._registry.revisers for event in fresh
-        ):
+        if current is not None:
             extended = current.extended(fresh, new_ids=True)
             if extended is not None:
                 return extended
@@ -1064,7 +1063,9 @@ class EventLog:
         used: use it before closing the log.  It counts the events that surely
         happened by the day (``Reading.SURELY``), as known now.  Two states
         read while the log is unchanged are diffed by :func:`negstate.diff` reading
-        only the records written between their days.
+        only the records written between their days.  An append through this log
+        that places a late report among the indexed events rewrites what such
+        states read: used after it, they raise IndexChangedError; read them again.
         """
         load = getattr(self._storage, "index_state", None)
         if load is None:

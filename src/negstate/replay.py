@@ -427,10 +427,11 @@ class Timeline:
         report, which sorts before its end, is placed in a copy of the order from
         its place on (see :meth:`_merged`), so that this timeline never changes.
 
-        Returns ``None`` when an event would narrow the dates of an event already
-        in the order, or refers to an event neither in the order nor listed
-        before it in ``events``, or repeats an id, or when this timeline holds
-        revisions: the caller then builds a new timeline.  Raises the fold's
+        Returns ``None`` when an event is a revision, would narrow the dates of
+        an event already in the order, refers to an event neither in the order
+        nor listed before it in ``events``, or repeats an id (also one that a
+        revision removed, or a revision's own): the caller then builds a new
+        timeline.  The revisions this timeline applied carry over.  Raises the fold's
         error if an event cannot happen, also when an event of the order no
         longer can once a late report is placed before it; nothing is kept
         then.  With ``new_ids`` the caller vouches that the ids are distinct and
@@ -444,7 +445,7 @@ class Timeline:
         the tables (milliseconds at a million events), so after a few copies the
         index is built after all.
         """
-        events = list(events)  # read twice below; a generator would run dry
+        events = list(events)  # read more than once below
         ordered = self._keys_of(events)
         if ordered is None or (not new_ids and self._repeats_an_id(events)):
             return None
@@ -483,14 +484,10 @@ class Timeline:
         """This timeline with ``events`` placed in it, or None as :meth:`extended`.
 
         For events already checked, such as records read back from a log: unlike
-        :meth:`extended`, no fold runs.  Returns ``None`` also when an event is a
-        revision.
+        :meth:`extended`, no fold runs.
         """
         if not events:
             return self
-        revisers = self._order.registry.revisers
-        if self.revisions or any(type(event) in revisers for event in events):
-            return None
         ordered = self._keys_of(events)
         if ordered is None or (not new_ids and self._repeats_an_id(events)):
             return None
@@ -499,14 +496,28 @@ class Timeline:
         return self._placing(ordered)
 
     def _repeats_an_id(self, events: Sequence[Event]) -> bool:
-        """True if two of ``events``, or one and an ordered event, share an id."""
+        """True if two of ``events`` share an id, or one has a known id.
+
+        Known ids are an ordered event's, a removed one's and a revision's.
+        """
         ids = {event.id for event in events}
-        return len(ids) != len(events) or self._order.holds_any(ids)
+        return (
+            len(ids) != len(events)
+            or not ids.isdisjoint(self.revised_by)
+            or not ids.isdisjoint(self.revisions)
+            or self._order.holds_any(ids)
+        )
 
     def _keys_of(self, events: Sequence[Event]) -> list[tuple[SortKey, Event]] | None:
-        """The new events' sort keys, sorted, if they can be placed in this order."""
+        """The new events' sort keys, sorted, if they can be placed in this order.
+
+        None for a revision: it changes events already placed.
+        """
         order = self._order
-        if self._length != len(order.events) or self.revised_by:
+        revisers = order.registry.revisers
+        if self._length != len(order.events) or any(
+            type(event) in revisers for event in events
+        ):
             return None
         return sort_keys_of(events, order.placed)
 
@@ -522,7 +533,16 @@ class Timeline:
         order = self._order
         for (latest, earliest, depth, _), event in ordered:
             order.place(event, latest, earliest, depth)
-        return Timeline(order=order, length=len(order.events))
+        return self._of(order)
+
+    def _of(self, order: _Order) -> Timeline:
+        """A timeline of all of ``order``, with the revisions this one applied."""
+        return Timeline(
+            order=order,
+            length=len(order.events),
+            revisions=self.revisions,
+            revised_by=self.revised_by,
+        )
 
     def _merged(
         self, ordered: list[tuple[SortKey, Event]], *, checked: bool
@@ -533,8 +553,8 @@ class Timeline:
         million events), and the events after that place are merged with the
         reports.  With ``checked``, the events from there on are folded onto the
         state before it, read from the checkpoint index through an overlay that
-        keeps the index as it is; without an index, every event is folded and the
-        fold kept for the next state.  Raises the fold's error.
+        keeps the index as it is (built-in events only); otherwise every event is
+        folded and the fold kept for the next state.  Raises the fold's error.
         """
         order = self._order
         start = bisect_left(order.latest, ordered[0][0][0], 0, self._length)
@@ -545,27 +565,30 @@ class Timeline:
         tail.sort(key=itemgetter(0))  # two sorted runs: a merge
         events = order.events[:start]
         events.extend(event for _, event in tail)
-        merged = Timeline(
-            order=_Order(
+        merged = self._of(
+            _Order(
                 events=events,
                 latest=order.latest[:start] + array("q", (k[0] for k, _ in tail)),
                 earliest=order.earliest[:start] + array("q", (k[1] for k, _ in tail)),
                 depth=order.depth[:start] + array("q", (k[2] for k, _ in tail)),
                 registry=order.registry,
-            ),
-            length=len(events),
+            )
         )
         if checked:
             index = order.index
+            # User reducers may count or walk a table, which an overlay answers
+            # only for its own writes.
             draft = (
                 None
-                if index is None or len(index) < start
+                if index is None
+                or len(index) < start
+                or order.registry is not BUILTIN_EVENTS
                 else index.overlaid_draft(start)
             )
             if draft is None:
-                merged._whole_draft()
+                merged._whole_draft()  # noqa: SLF001 - a timeline made here
             else:
-                merged._folded_onto(draft, start)
+                merged._folded_onto(draft, start)  # noqa: SLF001 - the same
         return merged
 
 

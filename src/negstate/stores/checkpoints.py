@@ -33,7 +33,7 @@ from typing import Any, Final, overload
 
 import attrs
 
-from negstate.errors import NegstateError
+from negstate.errors import IndexChangedError, NegstateError
 from negstate.events import Event
 from negstate.index import TABLES, OverlayTable, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
@@ -50,6 +50,7 @@ from negstate.state import (
 __all__ = [
     "REFOLD_LIMIT",
     "IndexExtension",
+    "ReadGuard",
     "SavedIndex",
     "SavedOrder",
     "index_is_current",
@@ -419,6 +420,43 @@ _Keep = Callable[[str], bool]
 """Whether a state narrowed by party or issue keeps the record at a key's text."""
 
 
+class ReadGuard:
+    """Whether states read from a saved index may go on reading it.
+
+    An append that places a late report rewrites the index's rows from the
+    report's place on, so states read before would read rows of another order.
+    The store then retires the guard its states share, and hands later ones a
+    new guard.
+    """
+
+    __slots__ = ("retired", "where")
+
+    def __init__(self, where: str = "") -> None:
+        self.retired = False
+        self.where = where
+
+
+class _Reader:
+    """The connection a saved index's states read through, while it is current."""
+
+    __slots__ = ("db", "guard")
+
+    def __init__(self, db: sqlite3.Connection, guard: ReadGuard | None = None) -> None:
+        self.db = db
+        self.guard = ReadGuard() if guard is None else guard
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run a query, unless the index was rewritten since the guard was given."""
+        if self.guard.retired:
+            raise IndexChangedError(
+                "this state was read from the saved index before an append placed "
+                "a late report in it, which rewrote the rows it reads",
+                where=self.guard.where,
+                hint="read the state again (saved_state_at) after appending",
+            )
+        return self.db.execute(sql, parameters)
+
+
 class _Stored(Mapping[Any, Any]):
     """One table of the saved index as it stood after ``end`` events.
 
@@ -427,20 +465,20 @@ class _Stored(Mapping[Any, Any]):
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        reader: _Reader,
         table: str,
         end: int,
         events: Mapping[str, Event],
         keep: _Keep | None = None,
     ) -> None:
-        self._db, self._table, self._end, self._events = db, table, end, events
+        self._reader, self._table, self._end, self._events = reader, table, end, events
         self._keep = keep
         self._keys: list[Any] | None = None
 
     def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
         if self._keep is not None and not self._keep(_key_text(key)):
             raise KeyError(key)
-        row = self._db.execute(
+        row = self._reader.execute(
             "SELECT entry FROM negstate_versions WHERE tbl = ? AND key = ? AND "
             "position < ? ORDER BY position DESC LIMIT 1",
             (self._table, _key_text(key), self._end),
@@ -451,7 +489,7 @@ class _Stored(Mapping[Any, Any]):
 
     def _all_keys(self) -> list[Any]:
         if self._keys is None:
-            rows = self._db.execute(
+            rows = self._reader.execute(
                 "SELECT key FROM negstate_keys WHERE tbl = ? AND first < ? "
                 "ORDER BY first, key",
                 (self._table, self._end),
@@ -483,12 +521,12 @@ class _StoredSwaps(Sequence[Event]):
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        reader: _Reader,
         end: int,
         events: Mapping[str, Event],
         keep: _Keep | None = None,
     ) -> None:
-        rows = db.execute(
+        rows = reader.execute(
             "SELECT event_id FROM negstate_swaps WHERE position < ? ORDER BY position",
             (end,),
         ).fetchall()
@@ -526,12 +564,12 @@ class _StoredEvents(Mapping[str, Event]):
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        reader: _Reader,
         end: int,
         decode: Callable[[str, str | None], Event],
         found: dict[str, tuple[int, Event]] | None = None,
     ) -> None:
-        self._db, self._end, self._decode = db, end, decode
+        self._reader, self._end, self._decode = reader, end, decode
         self._found: dict[str, tuple[int, Event]] = {} if found is None else found
 
     def __getitem__(self, event_id: str) -> Event:
@@ -548,7 +586,7 @@ class _StoredEvents(Mapping[str, Event]):
     def _read(self, event_id: str) -> tuple[int, Event] | None:
         found = self._found.get(event_id)
         if found is None:
-            row = self._db.execute(
+            row = self._reader.execute(
                 "SELECT position, event FROM negstate_order LEFT JOIN negstate_revised "
                 "USING (event_id) WHERE event_id = ?",
                 (event_id,),
@@ -560,7 +598,7 @@ class _StoredEvents(Mapping[str, Event]):
         return found
 
     def __iter__(self) -> Iterator[str]:
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT event_id FROM negstate_order WHERE position < ? ORDER BY position",
             (self._end,),
         )
@@ -578,22 +616,32 @@ class _StoredTables:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        reader: _Reader,
         end: int,
         events: Mapping[str, Event],
         keep: Mapping[str, _Keep] = MappingProxyType({}),
     ) -> None:
-        self.positions = _Stored(db, "positions", end, events, keep.get("positions"))
-        self.proposals = _Stored(db, "proposals", end, events, keep.get("proposals"))
-        self.meeting_proposals = _Stored(
-            db, "meeting_proposals", end, events, keep.get("meeting_proposals")
+        self.positions = _Stored(
+            reader, "positions", end, events, keep.get("positions")
         )
-        self.meetings = _Stored(db, "meetings", end, events, keep.get("meetings"))
-        self.agreements = _Stored(db, "agreements", end, events, keep.get("agreements"))
-        self.deadlines = _Stored(db, "deadlines", end, events, keep.get("deadlines"))
-        self.exchanges = _Stored(db, "exchanges", end, events, keep.get("exchanges"))
-        self.figures = _Stored(db, "figures", end, events, keep.get("figures"))
-        self.swaps = _StoredSwaps(db, end, events, keep.get("swaps"))
+        self.proposals = _Stored(
+            reader, "proposals", end, events, keep.get("proposals")
+        )
+        self.meeting_proposals = _Stored(
+            reader, "meeting_proposals", end, events, keep.get("meeting_proposals")
+        )
+        self.meetings = _Stored(reader, "meetings", end, events, keep.get("meetings"))
+        self.agreements = _Stored(
+            reader, "agreements", end, events, keep.get("agreements")
+        )
+        self.deadlines = _Stored(
+            reader, "deadlines", end, events, keep.get("deadlines")
+        )
+        self.exchanges = _Stored(
+            reader, "exchanges", end, events, keep.get("exchanges")
+        )
+        self.figures = _Stored(reader, "figures", end, events, keep.get("figures"))
+        self.swaps = _StoredSwaps(reader, end, events, keep.get("swaps"))
         self.custom: Mapping[str, Mapping[str, Any]] = {}
 
 
@@ -611,9 +659,10 @@ class SavedIndex:
         head: tuple[int, str],
         length: int,
         decode: Callable[[str, str | None], Event],
+        guard: ReadGuard | None = None,
     ) -> None:
         self.head, self.decode = head, decode
-        self._db, self._length = db, length
+        self._reader, self._length = _Reader(db, guard), length
         self._events: dict[str, tuple[int, Event]] = {}
         self._revisions: dict[str, tuple[Event, ...]] | None = None
 
@@ -622,7 +671,7 @@ class SavedIndex:
         if day is None:
             end = self._length
         else:
-            row = self._db.execute(
+            row = self._reader.execute(
                 "SELECT position FROM negstate_order WHERE latest > ? "
                 "ORDER BY latest, position LIMIT 1",
                 (day.toordinal(),),
@@ -669,7 +718,7 @@ class SavedIndex:
 
     def _tagged(self, kind: str, name: str) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT tbl, key FROM negstate_tags WHERE kind = ? AND name = ?",
             (kind, name),
         )
@@ -683,9 +732,9 @@ class SavedIndex:
         end: int,
         keep: Mapping[str, _Keep] = MappingProxyType({}),
     ) -> NegotiationState:
-        events = _StoredEvents(self._db, end, self.decode, self._events)
+        events = _StoredEvents(self._reader, end, self.decode, self._events)
         state = state_from_tables(
-            _StoredTables(self._db, end, events, keep),
+            _StoredTables(self._reader, end, events, keep),
             events,
             as_of=day,
             reading=Reading.SURELY,
@@ -709,7 +758,7 @@ class SavedIndex:
         """The revisions applied to each event, as a replay lists them."""
         if self._revisions is None:
             by_event: dict[str, list[Event]] = {}
-            rows = self._db.execute(
+            rows = self._reader.execute(
                 "SELECT event_id, revision_id FROM negstate_revisions "
                 "ORDER BY event_id, number"
             ).fetchall()
@@ -721,7 +770,7 @@ class SavedIndex:
 
     def changed(self, table: str, start: int, stop: int) -> set[Any]:
         """Keys of ``table`` written at positions ``start <= p < stop``."""
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT key FROM negstate_versions WHERE tbl = ? AND position >= ? "
             "AND position < ?",
             (table, start, stop),
@@ -733,7 +782,7 @@ class SavedIndex:
 
         Their status may differ between the two days.
         """
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT key FROM negstate_dated WHERE tbl = ? AND ends >= ? AND ends <= ?",
             (table, first.toordinal(), last.toordinal()),
         )
@@ -741,7 +790,7 @@ class SavedIndex:
 
     def swap_ids_between(self, start: int, stop: int) -> set[str]:
         """The ids of the swaps folded at positions ``start <= p < stop``."""
-        rows = self._db.execute(
+        rows = self._reader.execute(
             "SELECT event_id FROM negstate_swaps WHERE position >= ? AND position < ?",
             (start, stop),
         )
@@ -767,19 +816,21 @@ def open_saved_index(
     head: tuple[int, str],
     decode: Callable[[str, str | None], Event],
     known: SavedIndex | None = None,
+    guard: ReadGuard | None = None,
 ) -> SavedIndex | None:
     """The saved index of ``head``, or None if it is missing or stale.
 
     ``known`` is returned again while it still matches, so that states read one
     after the other share it.  ``decode`` gives one event by id: from the log's
     records, or from the JSON text of its revised form when the index keeps one.
+    States read from it stop reading once ``guard`` is retired.
     """
     meta = _meta(db)
     if not _is_current(meta, head):
         return None
     if known is not None and known.head == head and known.decode == decode:
         return known
-    return SavedIndex(db, head, int(meta["length"]), decode)
+    return SavedIndex(db, head, int(meta["length"]), decode, guard)
 
 
 # -- growing at the end -------------------------------------------------------------
@@ -850,7 +901,7 @@ def plan_extension(
         return None
     found: dict[str, tuple[int, Event]] = {}
     if start < length:
-        held = _StoredEvents(db, length, decode, found)
+        held = _StoredEvents(_Reader(db), length, decode, found)
         rows = db.execute(
             "SELECT latest, earliest, depth, event_id FROM negstate_order "
             "WHERE position >= ? ORDER BY position",
@@ -862,9 +913,10 @@ def plan_extension(
         )
         ordered.sort(key=itemgetter(0))
     # The entries before ``start`` refer only to events before it.
-    events_read = _StoredEvents(db, start, decode, found)
+    reader = _Reader(db)
+    events_read = _StoredEvents(reader, start, decode, found)
     # The saved swaps are never read: a fold only appends to them.
-    saved = {name: _Stored(db, name, start, events_read) for name in TABLES}
+    saved = {name: _Stored(reader, name, start, events_read) for name in TABLES}
     clock = [start]
     writes: dict[str, list[tuple[int, Any, Any]]] = {name: [] for name in TABLES}
     draft = StateDraft()
@@ -902,6 +954,12 @@ def plan_extension(
 
 def _place_of(db: sqlite3.Connection, key: SortKey, length: int) -> int:
     """The position of the first indexed event that sorts after ``key``."""
+    last = db.execute(
+        "SELECT latest, earliest, depth, event_id FROM negstate_order "
+        "ORDER BY position DESC LIMIT 1"
+    ).fetchone()
+    if last is None or (int(last[0]), int(last[1]), int(last[2]), last[3]) < key:
+        return length  # news of the latest days: no need to walk the last day
     rows = db.execute(
         "SELECT position, latest, earliest, depth, event_id FROM negstate_order "
         "WHERE latest >= ? ORDER BY latest, position",

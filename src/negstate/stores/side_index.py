@@ -37,6 +37,7 @@ from negstate.registry import EventRegistry
 from negstate.state import NegotiationState
 from negstate.stores.checkpoints import (
     IndexExtension,
+    ReadGuard,
     SavedIndex,
     SavedOrder,
     index_is_current,
@@ -82,6 +83,7 @@ class SideIndex:
         self._fsync = fsync
         self._db: sqlite3.Connection | None = None
         self._saved: SavedIndex | None = None
+        self._guard = ReadGuard(str(self.path))
         self._dropped = False
 
     @staticmethod
@@ -336,7 +338,13 @@ class SideIndex:
         offsets: array[int],
         end: int,
     ) -> None:
-        """Add an extension planned on this index, and the new records' places."""
+        """Add an extension planned on this index, and the new records' places.
+
+        States read before an extension that rewrote rows refuse to read on.
+        """
+        if extension.refolded:
+            self._guard.retired = True
+            self._guard = ReadGuard(str(self.path))
 
         def write(db: sqlite3.Connection) -> bool:
             first = records[0][1] - 1  # the first new record's line offset
@@ -388,7 +396,7 @@ class SideIndex:
             self._saved = None
             return None
         try:
-            self._saved = open_saved_index(db, head, decode, self._saved)
+            self._saved = open_saved_index(db, head, decode, self._saved, self._guard)
             return None if self._saved is None else self._saved.state_at(day)
         except sqlite3.Error as exc:
             self.drop(f"it could not be read ({exc})")

@@ -31,6 +31,7 @@ from negstate.registry import EventRegistry
 from negstate.state import NegotiationState
 from negstate.stores.checkpoints import (
     IndexExtension,
+    ReadGuard,
     SavedIndex,
     SavedOrder,
     index_is_current,
@@ -82,6 +83,7 @@ class SqliteStorage:
     ) -> None:
         self._path = Path(path)
         self._saved: SavedIndex | None = None
+        self._guard = ReadGuard(str(self._path))
         self._depth = 0
         self._lock_timeout = lock_timeout
         self._read_only = read_only
@@ -366,8 +368,14 @@ class SqliteStorage:
         head: tuple[int, str],
         records: Sequence[tuple[str, int]],  # noqa: ARG002 - the records table has them
     ) -> None:
-        """Add a planned extension to the kept index, inside the write transaction."""
+        """Add a planned extension to the kept index, inside the write transaction.
+
+        States read before an extension that rewrote rows refuse to read on.
+        """
         write_extension(self._db, extension, head)
+        if extension.refolded:
+            self._guard.retired = True
+            self._guard, self._saved = ReadGuard(str(self._path)), None
 
     def index_state(
         self,
@@ -380,7 +388,7 @@ class SqliteStorage:
         States read while the head stays the same share one :class:`SavedIndex`,
         so a diff between two of them reads only what changed between them.
         """
-        self._saved = open_saved_index(self._db, head, decode, self._saved)
+        self._saved = open_saved_index(self._db, head, decode, self._saved, self._guard)
         return None if self._saved is None else self._saved.state_at(day)
 
     def place(self, record: StoredRecord) -> str:
