@@ -144,6 +144,14 @@ def grown_index_rows(path: Path) -> dict[str, object]:
     return tables
 
 
+def rows_saved_anew(path: Path, copy: Path) -> dict[str, object]:
+    """The rows of the index a new save writes for a copy of the log at ``path``."""
+    copy_files(path, copy)
+    with ns.open_log(copy) as log:
+        assert log.save_index()
+    return grown_index_rows(copy)
+
+
 def indexed_log(path: Path, events: list[ns.Event]) -> None:
     """A new log of ``events`` at ``path``, with its checkpoint index saved; like
     ``new_log``, it rejects a hypothesis example whose events the rules refuse."""
@@ -1136,11 +1144,9 @@ class TestSavedIndex:
                 assert saved is not None
                 assert saved == ns.state_at([*held, *late], on=day)
             assert ns.state_at(log) == ns.state_at([*held, *late])
-        rebuilt = tmp_path / f"rebuilt{suffix}"
-        copy_files(path, rebuilt)
-        with ns.open_log(rebuilt) as log:
-            assert log.save_index()
-        assert grown_index_rows(path) == grown_index_rows(rebuilt)
+        assert grown_index_rows(path) == rows_saved_anew(
+            path, tmp_path / f"rebuilt{suffix}"
+        )
 
     def test_states_read_before_a_late_report_refuse_to_read_on(
         self, tmp_path: Path, suffix: str
@@ -1224,11 +1230,9 @@ class TestSavedIndex:
                 assert saved is not None
                 assert saved == ns.state_at([proposal(), *batch], on=day)
             assert ns.state_at(log) == ns.state_at([proposal(), *batch])
-        rebuilt = tmp_path / f"rebuilt{suffix}"
-        copy_files(path, rebuilt)
-        with ns.open_log(rebuilt) as log:
-            assert log.save_index()
-        assert grown_index_rows(path) == grown_index_rows(rebuilt)
+        assert grown_index_rows(path) == rows_saved_anew(
+            path, tmp_path / f"rebuilt{suffix}"
+        )
 
     def test_a_refused_append_leaves_records_and_index_unchanged(
         self, tmp_path: Path, suffix: str
@@ -1301,10 +1305,7 @@ class TestSavedIndex:
                 if log.saved_state_at() is None:
                     assert log.save_index()  # stale: save anew, go on
                     continue
-            copy_files(indexed, rebuilt)
-            with ns.open_log(rebuilt) as log:
-                assert log.save_index()
-            assert grown_index_rows(indexed) == grown_index_rows(rebuilt)
+            assert grown_index_rows(indexed) == rows_saved_anew(indexed, rebuilt)
 
     def test_a_log_in_memory_keeps_none(self) -> None:
         log = ns.EventLog()

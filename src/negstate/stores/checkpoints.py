@@ -621,26 +621,17 @@ class _StoredTables:
         events: Mapping[str, Event],
         keep: Mapping[str, _Keep] = MappingProxyType({}),
     ) -> None:
-        self.positions = _Stored(
-            reader, "positions", end, events, keep.get("positions")
-        )
-        self.proposals = _Stored(
-            reader, "proposals", end, events, keep.get("proposals")
-        )
-        self.meeting_proposals = _Stored(
-            reader, "meeting_proposals", end, events, keep.get("meeting_proposals")
-        )
-        self.meetings = _Stored(reader, "meetings", end, events, keep.get("meetings"))
-        self.agreements = _Stored(
-            reader, "agreements", end, events, keep.get("agreements")
-        )
-        self.deadlines = _Stored(
-            reader, "deadlines", end, events, keep.get("deadlines")
-        )
-        self.exchanges = _Stored(
-            reader, "exchanges", end, events, keep.get("exchanges")
-        )
-        self.figures = _Stored(reader, "figures", end, events, keep.get("figures"))
+        def stored(table: str) -> _Stored:
+            return _Stored(reader, table, end, events, keep.get(table))
+
+        self.positions = stored("positions")
+        self.proposals = stored("proposals")
+        self.meeting_proposals = stored("meeting_proposals")
+        self.meetings = stored("meetings")
+        self.agreements = stored("agreements")
+        self.deadlines = stored("deadlines")
+        self.exchanges = stored("exchanges")
+        self.figures = stored("figures")
         self.swaps = _StoredSwaps(reader, end, events, keep.get("swaps"))
         self.custom: Mapping[str, Mapping[str, Any]] = {}
 
