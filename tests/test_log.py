@@ -1171,6 +1171,29 @@ class TestSavedIndex:
             again = log.saved_state_at()
             assert again == ns.state_at([*held, proposal("end", "2025-03-20"), late])
 
+    def test_states_read_before_the_index_is_saved_again_refuse_to_read_on(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A retraction leaves the index stale; saving it again rewrites every
+        row, so a state read before refuses to read on."""
+        path = tmp_path / f"saved{suffix}"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        retracted = ns.EventRetracted(
+            id="x", occurred="2025-03-20", sources=SOURCE, target="q"
+        )
+        with ns.open_log(path) as log:
+            log.append_many(held)
+            assert log.save_index()
+        with ns.open_log(path) as log:
+            before = log.saved_state_at()
+            assert before is not None
+            log.append(retracted)
+            assert log.saved_state_at() is None
+            assert log.save_index()
+            with pytest.raises(ns.IndexChangedError, match="saved again"):
+                sorted(before.proposals)
+            assert log.saved_state_at() == ns.state_at([*held, retracted])
+
     def test_a_late_report_an_indexed_event_cannot_follow_is_refused(
         self, tmp_path: Path, suffix: str
     ) -> None:

@@ -1064,8 +1064,9 @@ class EventLog:
         happened by the day (``Reading.SURELY``), as known now.  Two states
         read while the log is unchanged are diffed by :func:`negstate.diff` reading
         only the records written between their days.  An append through this log
-        that places a late report among the indexed events rewrites what such
-        states read: used after it, they raise IndexChangedError; read them again.
+        that places a late report among the indexed events, or saving the index
+        again, rewrites what such states read: used after it, they raise
+        IndexChangedError; read them again.
         """
         load = getattr(self._storage, "index_state", None)
         if load is None:

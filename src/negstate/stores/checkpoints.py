@@ -424,9 +424,9 @@ class ReadGuard:
     """Whether states read from a saved index may go on reading it.
 
     An append that places a late report rewrites the index's rows from the
-    report's place on, so states read before would read rows of another order.
-    The store then retires the guard its states share, and hands later ones a
-    new guard.
+    report's place on, and saving the index again rewrites them all, so states
+    read before would read rows of another order.  The store then retires the
+    guard its states share, and hands later ones a new guard.
     """
 
     __slots__ = ("retired", "where")
@@ -434,6 +434,11 @@ class ReadGuard:
     def __init__(self, where: str = "") -> None:
         self.retired = False
         self.where = where
+
+    def renewed(self) -> ReadGuard:
+        """Retire this guard, and give the one for states read from now on."""
+        self.retired = True
+        return ReadGuard(self.where)
 
 
 class _Reader:
@@ -449,10 +454,11 @@ class _Reader:
         """Run a query, unless the index was rewritten since the guard was given."""
         if self.guard.retired:
             raise IndexChangedError(
-                "this state was read from the saved index before an append placed "
-                "a late report in it, which rewrote the rows it reads",
+                "this state was read from the saved index before its rows were "
+                "rewritten (an append placed a late report in it, or it was "
+                "saved again)",
                 where=self.guard.where,
-                hint="read the state again (saved_state_at) after appending",
+                hint="read the state again (saved_state_at)",
             )
         return self.db.execute(sql, parameters)
 

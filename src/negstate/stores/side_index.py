@@ -325,6 +325,8 @@ class SideIndex:
                     where=str(self.path),
                     hint="check the disk and the folder's permissions, then retry",
                 )
+        if kept:
+            self._guard = self._guard.renewed()
         if not kept and not existed:
             self.close()
             self.remove()
@@ -343,8 +345,7 @@ class SideIndex:
         States read before an extension that rewrote rows refuse to read on.
         """
         if extension.refolded:
-            self._guard.retired = True
-            self._guard = ReadGuard(str(self.path))
+            self._guard = self._guard.renewed()
 
         def write(db: sqlite3.Connection) -> bool:
             first = records[0][1] - 1  # the first new record's line offset

@@ -332,9 +332,12 @@ class SqliteStorage:
         record_ids: Sequence[str],  # noqa: ARG002 - the records table has them
         snapshot: Sequence[bytes] = (),
     ) -> bool:
-        """Keep the checkpoint index and the snapshot in the database."""
+        """Keep the checkpoint index and the snapshot in the database.
+
+        States read from the index before refuse to read on once it is kept.
+        """
         with self._transaction("BEGIN IMMEDIATE"):
-            return save_index(
+            kept = save_index(
                 self._db,
                 index,
                 order,
@@ -343,6 +346,9 @@ class SqliteStorage:
                 revised_by=revised_by,
                 snapshot=snapshot,
             )
+        if kept:
+            self._guard, self._saved = self._guard.renewed(), None
+        return kept
 
     def snapshot_parts(self) -> Iterator[bytes]:
         """The parts of the decoded snapshot the database keeps (none if none)."""
@@ -374,8 +380,7 @@ class SqliteStorage:
         """
         write_extension(self._db, extension, head)
         if extension.refolded:
-            self._guard.retired = True
-            self._guard, self._saved = ReadGuard(str(self._path)), None
+            self._guard, self._saved = self._guard.renewed(), None
 
     def index_state(
         self,
