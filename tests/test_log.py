@@ -1157,9 +1157,7 @@ class TestSavedIndex:
         path = tmp_path / f"saved{suffix}"
         held = [proposal(), proposal("q", day="2025-03-10")]
         late = proposal("late", day="2025-03-05")
-        with ns.open_log(path) as log:
-            log.append_many(held)
-            assert log.save_index()
+        indexed_log(path, held)
         with ns.open_log(path) as log:
             before = log.saved_state_at()
             assert before is not None
@@ -1181,9 +1179,7 @@ class TestSavedIndex:
         retracted = ns.EventRetracted(
             id="x", occurred="2025-03-20", sources=SOURCE, target="q"
         )
-        with ns.open_log(path) as log:
-            log.append_many(held)
-            assert log.save_index()
+        indexed_log(path, held)
         with ns.open_log(path) as log:
             before = log.saved_state_at()
             assert before is not None
