@@ -28,7 +28,7 @@ from itertools import islice
 from typing import Any, Final, overload
 
 from negstate.events import Event
-from negstate.reducers import apply_events
+from negstate.reducers import BUILTIN_EVENTS, apply_events
 from negstate.registry import EventRegistry
 from negstate.state import (
     _ABSENT,
@@ -484,10 +484,11 @@ class ReplayIndex:
 
         For checking that built-in events fold on from there without changing
         the index: its tables answer lookups, but count and list only their own
-        writes, and its swaps start empty.  None if the state holds a user
-        reducer's collections.
+        writes, and its swaps start empty, which the built-in reducers never
+        need.  None for other event types: a user's reducer may count or walk a
+        table.
         """
-        if self.custom_histories:
+        if self.registry is not BUILTIN_EVENTS:
             return None
         tables = _Tables(self, end)
         draft = StateDraft()

@@ -576,13 +576,9 @@ class Timeline:
         )
         if checked:
             index = order.index
-            # User reducers may count or walk a table, which an overlay answers
-            # only for its own writes.
             draft = (
                 None
-                if index is None
-                or len(index) < start
-                or order.registry is not BUILTIN_EVENTS
+                if index is None or len(index) < start
                 else index.overlaid_draft(start)
             )
             if draft is None:
