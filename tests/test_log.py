@@ -1169,6 +1169,24 @@ class TestSavedIndex:
             again = log.saved_state_at()
             assert again == ns.state_at([*held, proposal("end", "2025-03-20"), late])
 
+    def test_states_read_before_the_log_is_closed_refuse_to_read_on(
+        self, tmp_path: Path, suffix: str
+    ) -> None:
+        """A state from the saved index reads its rows as they are used: once its
+        log is closed it raises a NegstateError saying so, and the log opened
+        again reads it anew."""
+        path = tmp_path / f"saved{suffix}"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        indexed_log(path, held)
+        with ns.open_log(path) as log:
+            before = log.saved_state_at()
+            assert before is not None
+        with pytest.raises(ns.IndexChangedError, match="its log was closed") as raised:
+            dict(before.proposals)
+        assert str(path) in str(raised.value)
+        with ns.open_log(path) as log:
+            assert log.saved_state_at() == ns.state_at(held)
+
     def test_states_read_before_the_index_is_saved_again_refuse_to_read_on(
         self, tmp_path: Path, suffix: str
     ) -> None:

@@ -287,6 +287,27 @@ class TestLateReports:
             reused = attrs.evolve(later[0] if later else plain[0], id=event_id)
             assert timeline.extended([reused]) is None
 
+    def test_the_id_of_a_cancelled_revision_is_left_to_a_rebuild(self) -> None:
+        """A correction that a retraction cancelled was never applied, but its id
+        is taken: an event reusing it is refused, as a rebuild refuses it."""
+        correction = ns.EventCorrected(
+            id="c",
+            occurred="2025-03-09",
+            sources=LATER.sources,
+            target="s",
+            replacement=attrs.evolve(LATER, stance=ns.Stance.OPPOSES),
+        )
+        retraction = ns.EventRetracted(
+            id="r", occurred="2025-03-10", sources=LATER.sources, target="c"
+        )
+        recorded = [PROPOSAL, ACCEPTED, LATER, correction, retraction]
+        timeline = build_timeline(recorded)
+        reused = attrs.evolve(LATER, id="c", party="UA")
+        with pytest.raises(ns.DuplicateEventError):
+            build_timeline([*recorded, reused])
+        assert timeline.extended([reused]) is None
+        assert timeline.followed_by([reused]) is None
+
     def test_only_the_events_after_its_place_are_folded(self) -> None:
         """With the index built, the events from the report's place on are folded
         onto the state before it; the index and the states read stay as they were."""

@@ -136,10 +136,11 @@ class IndexUnreadableError(LogFormatError):
 
 
 class IndexChangedError(NegstateError):
-    """A state read from the saved index was used after an append rewrote its rows.
+    """A state read from the saved index was used after it could no longer read.
 
-    That happens when an append places a late report among the indexed events;
-    read the state again.
+    That happens when an append places a late report among the indexed events or
+    the index is saved again (both rewrite its rows), and when its log was closed
+    or stopped using an index file beside it; read the state again.
     """
 
 

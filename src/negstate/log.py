@@ -1060,7 +1060,8 @@ class EventLog:
 
         None when the backend keeps no index or the index is older than the log's
         last record.  The state reads its records from this open log as they are
-        used: use it before closing the log.  It counts the events that surely
+        used: use it before closing the log (after, it raises IndexChangedError).
+        It counts the events that surely
         happened by the day (``Reading.SURELY``), as known now.  Two states
         read while the log is unchanged are diffed by :func:`negstate.diff` reading
         only the records written between their days.  An append through this log

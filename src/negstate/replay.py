@@ -498,7 +498,9 @@ class Timeline:
     def _repeats_an_id(self, events: Sequence[Event]) -> bool:
         """True if two of ``events`` share an id, or one has a known id.
 
-        Known ids are an ordered event's, a removed one's and a revision's.
+        Known ids are an ordered event's, a removed one's, a revision's and any
+        a revision refers to (such as a correction that a retraction cancelled,
+        which was never applied).
         """
         ids = {event.id for event in events}
         return (
@@ -506,6 +508,10 @@ class Timeline:
             or not ids.isdisjoint(self.revised_by)
             or not ids.isdisjoint(self.revisions)
             or self._order.holds_any(ids)
+            or any(
+                not ids.isdisjoint(revision.references)
+                for revision in self.revisions.values()
+            )
         )
 
     def _keys_of(self, events: Sequence[Event]) -> list[tuple[SortKey, Event]] | None:

@@ -426,19 +426,29 @@ class ReadGuard:
     An append that places a late report rewrites the index's rows from the
     report's place on, and saving the index again rewrites them all, so states
     read before would read rows of another order.  The store then retires the
-    guard its states share, and hands later ones a new guard.
+    guard its states share, and hands later ones a new guard.  Closing the log,
+    or dropping an index file kept beside it, retires it too.
     """
 
     __slots__ = ("retired", "where")
 
     def __init__(self, where: str = "") -> None:
-        self.retired = False
+        self.retired: str | None = None
+        """Why states may no longer read, once they may not."""
         self.where = where
 
     def renewed(self) -> ReadGuard:
         """Retire this guard, and give the one for states read from now on."""
-        self.retired = True
+        self.retire(
+            "before its rows were rewritten (an append placed a late report in "
+            "it, or it was saved again)"
+        )
         return ReadGuard(self.where)
+
+    def retire(self, why: str) -> None:
+        """Stop the states given this guard from reading, saying ``why``."""
+        if self.retired is None:
+            self.retired = why
 
 
 class _Reader:
@@ -451,14 +461,13 @@ class _Reader:
         self.guard = ReadGuard() if guard is None else guard
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Run a query, unless the index was rewritten since the guard was given."""
-        if self.guard.retired:
+        """Run a query, unless the guard was retired since it was given."""
+        why = self.guard.retired
+        if why is not None:
             raise IndexChangedError(
-                "this state was read from the saved index before its rows were "
-                "rewritten (an append placed a late report in it, or it was "
-                "saved again)",
+                f"this state was read from the saved index {why}",
                 where=self.guard.where,
-                hint="read the state again (saved_state_at)",
+                hint="read the state again (saved_state_at), from an open log",
             )
         return self.db.execute(sql, parameters)
 

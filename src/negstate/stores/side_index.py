@@ -165,9 +165,11 @@ class SideIndex:
             return False
         return start == _SQLITE_HEADER or not start.strip(b"\x00")
 
-    def close(self) -> None:
-        """Close the file if it is open."""
+    def close(self, why: str = "before its log was closed") -> None:
+        """Close the file if it is open; states read from it stop reading."""
         if self._db is not None:
+            self._guard.retire(why)
+            self._guard = ReadGuard(str(self.path))
             self._db.close()
             self._db = None
         self._saved = None
@@ -256,7 +258,7 @@ class SideIndex:
 
         A read-only log changes no file: it only stops using this one.
         """
-        self.close()
+        self.close("before the index file beside its log was dropped")
         self._dropped = True
         if not self._read_only:
             with contextlib.suppress(OSError):
@@ -328,7 +330,7 @@ class SideIndex:
         if kept:
             self._guard = self._guard.renewed()
         if not kept and not existed:
-            self.close()
+            self.close("before the index file beside its log was removed")
             self.remove()
         return kept
 

@@ -415,5 +415,6 @@ class SqliteStorage:
 
     def close(self) -> None:
         """Close the connection and let go of the saved index read through it."""
+        self._guard.retire("before its log was closed")
         self._db.close()
         self._saved = None
