@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import attrs
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 import negstate as ns
 from negstate.replay import build_timeline
-from negstate.state import StateDraft
+from negstate.state import NegotiationState, StateDraft
 from tests.strategies import days_in_streams, event_streams, revised_streams
 from tests.test_snapshot import ACCEPTED, LATER, PROPOSAL, folded_ids
 
@@ -214,7 +215,9 @@ WITHDRAWN = ns.ProposalWithdrawn(
 class TestLateReports:
     """Reports that sort inside the order are placed in a copy of it."""
 
-    @pytest.mark.parametrize("asked", ["nothing", "every event", "a day"])
+    @pytest.mark.parametrize(
+        "asked", ["nothing", "every event", "a day", "the index, unread"]
+    )
     @given(
         events=event_streams(),
         split=st.integers(0, 25),
@@ -223,16 +226,21 @@ class TestLateReports:
     def test_placing_them_gives_the_order_and_states_of_a_rebuild(
         self, asked: str, events: list[ns.Event], split: int, days: list[date]
     ) -> None:
-        """Whatever the timeline folded before (nothing, every event, the index),
-        events appended in any split give the order and states of a timeline
-        built from all of them, or are refused as a rebuild would refuse them;
-        the timeline they were appended to stays as it was."""
+        """Whatever the timeline folded before (nothing, every event, the index
+        read or not), events appended in any split give the order and states of
+        a timeline built from all of them, or are refused as a rebuild would
+        refuse them; the timeline they were appended to stays as it was."""
         timeline = build_timeline(events[:split])
+        reference = timeline
         if asked == "every event":
             timeline.state_at()
         elif asked == "a day":
             timeline.state_at(days[0])
-        before = [list(timeline.events), *(timeline.state_at(d) for d in days)]
+        elif asked == "the index, unread":
+            # Reading a state would lend the index: read them from a twin.
+            timeline._order.indexed(len(timeline))
+            reference = build_timeline(events[:split])
+        before = [list(timeline.events), *(reference.state_at(d) for d in days)]
         rebuilt = build_timeline(events)
         try:
             extended = timeline.extended(events[split:])
@@ -314,7 +322,7 @@ class TestLateReports:
         timeline = build_timeline([PROPOSAL, ACCEPTED, LATER])
         first = timeline.state_at("2025-03-06")
         late = attrs.evolve(LATER, id="t", occurred="2025-03-04", party="UA")
-        with folded_ids() as folded:
+        with folded_ids(indexes=True) as folded:
             extended = timeline.extended([late])
         assert extended is not None
         assert folded == ["t", "a", "s"]
@@ -338,10 +346,109 @@ class TestLateReports:
         assert extended is not None
         assert extended.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER])
 
+    @pytest.mark.parametrize("read", [False, True])
+    def test_the_new_order_takes_the_index_over(self, read: bool) -> None:
+        """The index before the report's place goes to the new order (copied if
+        a state was read from it), which folds only the events from there on and
+        reads its states from it; the timeline extended keeps its own states."""
+        timeline = build_timeline([PROPOSAL, ACCEPTED])
+        grown = timeline.extended([LATER])  # folded onto a new index, unread
+        assert grown is not None
+        day = date(2025, 3, 5)
+        if read:
+            first = grown.state_at(day)
+        late = attrs.evolve(LATER, id="t", occurred="2025-03-04", party="UA")
+        with folded_ids(indexes=True) as folded:
+            extended = grown.extended([late])
+            assert extended is not None
+            states = [extended.state_at(d) for d in (day, date(2025, 3, 3), None)]
+        assert folded == ["t", "a", "s"]
+        events = [PROPOSAL, late, ACCEPTED, LATER]
+        assert states == [
+            ns.fold(events[:3], as_of=day),
+            ns.fold(events[:1], as_of=date(2025, 3, 3)),
+            ns.fold(events),
+        ]
+        if read:
+            assert first == grown.state_at(day)
+        assert grown.state_at(day) == ns.fold([PROPOSAL, ACCEPTED], as_of=day)
+        assert grown.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER])
+
+    @given(
+        events=event_streams(),
+        cuts=st.lists(st.integers(0, 25), min_size=2, max_size=4),
+        reads=st.lists(st.booleans(), min_size=4, max_size=4),
+        days=st.lists(days_in_streams(), min_size=1, max_size=3),
+    )
+    def test_states_read_between_late_reports_never_change(
+        self,
+        events: list[ns.Event],
+        cuts: list[int],
+        reads: list[bool],
+        days: list[date],
+    ) -> None:
+        """Batches appended one after another, early or late, with states read
+        between some of them (which makes the next report copy the index, the
+        two sharing what did not change): every state read, used only at the
+        end, is still the state a rebuild of its own events gives."""
+        bounds = [0, *sorted(cuts), len(events)]
+        batches = [events[a:b] for a, b in itertools.pairwise(bounds)]
+        timeline = build_timeline(batches[0])
+        held = len(batches[0])
+        read = [(timeline.state_at(day), held, day) for day in days]
+        for batch, reading in zip(batches[1:], reads, strict=False):
+            try:
+                extended = timeline.extended(batch)
+            except ns.NegstateError:
+                break
+            if extended is None:
+                break
+            timeline, held = extended, held + len(batch)
+            if reading:
+                read.extend((timeline.state_at(day), held, day) for day in days)
+        for state, count, day in read:
+            assert state == build_timeline(events[:count]).state_at(day)
+
+    def test_a_second_report_before_the_first_leaves_states_read_before(
+        self,
+    ) -> None:
+        """After a state was read, a late report copies the index, sharing the
+        lists of entries it does not write; a second report placed before the
+        first rewinds the copy past entries it shares: the state read first is
+        still the old order's."""
+        timeline = build_timeline([PROPOSAL, ACCEPTED, LATER])
+        day = date(2025, 3, 6)
+        first = timeline.state_at(day)
+        second = timeline.extended([attrs.evolve(LATER, id="r", party="EU")])
+        assert second is not None
+        late = attrs.evolve(LATER, id="t", occurred="2025-03-04", party="UA")
+        third = second.extended([late])
+        assert third is not None
+        assert [e.id for e in third.events] == ["p", "t", "a", "r", "s"]
+        assert first == ns.fold([PROPOSAL, ACCEPTED, LATER], as_of=day)
+        assert third.state_at(day) == ns.fold(third.events, as_of=day)
+
+    def test_a_refused_report_gives_the_index_back(self) -> None:
+        """An index handed over to check a report that is refused is folded
+        again to the end of the timeline it came from, which reads from it."""
+        timeline = build_timeline([PROPOSAL])
+        grown = timeline.extended([ACCEPTED])  # folded onto a new index, unread
+        assert grown is not None
+        with pytest.raises(ns.ImpossibleEventError, match="event 'a'"):
+            grown.extended([WITHDRAWN])
+        with folded_ids(indexes=True) as folded:
+            states = [grown.state_at(d) for d in ("2025-03-03", "2025-03-06", None)]
+        assert folded == []
+        assert states == [
+            ns.fold([PROPOSAL], as_of=date(2025, 3, 3)),
+            ns.fold([PROPOSAL, ACCEPTED], as_of=date(2025, 3, 6)),
+            ns.fold([PROPOSAL, ACCEPTED]),
+        ]
+
     def test_a_user_reducer_sees_the_whole_state_before_it(self) -> None:
-        """A user reducer that counts a table is folded again over the whole
-        state, not over the index's read-through tables, which count only what
-        the check wrote: a report that breaks its rule is refused."""
+        """A user reducer that counts a table is folded on over the whole state
+        before the report's place, not over tables that hold only what the check
+        wrote: a report that breaks its rule is refused."""
         registry = ns.BUILTIN_EVENTS.with_event(Capped, capped)
         capped_event = Capped(id="c", occurred="2025-03-10", sources=PROPOSAL.sources)
         timeline = build_timeline([PROPOSAL, capped_event], registry)

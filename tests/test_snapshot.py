@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import negstate as ns
 from negstate import _snapshot as snapshot_module
+from negstate import index as index_module
 from negstate import replay as replay_module
 from negstate._snapshot import (
     Snapshot,
@@ -110,8 +111,11 @@ def read_back(parts: list[bytes], count: int, last_hash: str = LAST_HASH) -> Sna
 
 
 @contextlib.contextmanager
-def folded_ids() -> Iterator[list[str]]:
-    """The ids of the events that timelines fold, in the order folded."""
+def folded_ids(*, indexes: bool = False) -> Iterator[list[str]]:
+    """The ids of the events that timelines fold, in the order folded.
+
+    With ``indexes``, also those their checkpoint indexes fold.
+    """
     folded: list[str] = []
 
     def folding(draft: StateDraft, events: Any, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
@@ -119,7 +123,12 @@ def folded_ids() -> Iterator[list[str]]:
         folded.extend(event.id for event in events)
         apply_events(draft, events, *args, **kwargs)
 
-    with mock.patch.object(replay_module, "apply_events", folding):
+    with (
+        mock.patch.object(replay_module, "apply_events", folding),
+        mock.patch.object(
+            index_module, "apply_events", folding if indexes else apply_events
+        ),
+    ):
         yield folded
 
 

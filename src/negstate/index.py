@@ -12,10 +12,11 @@ cost about one pointer and one position per change instead.
 
 The index only grows at its end: new events that sort after every folded event are
 folded on in place, and states built before can never see them (their views stop
-at their own position).  A report that lands earlier in valid time is checked by
-folding the events from its place on over the state before it
-(:meth:`ReplayIndex.overlaid_draft`), which leaves the index as it is; the new
-order gets an index of its own when one is first needed.
+at their own position).  A report that lands earlier in valid time makes a new
+order, which takes the index over up to the report's place
+(:meth:`ReplayIndex.carried_to`) and folds the events from there on: the index
+itself if no state was read from it, a copy of its versions before that place
+otherwise, so that states read before never change.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from datetime import date
 from itertools import islice
 from typing import Any, Final, overload
 
+from negstate._gc import paused_gc
 from negstate.events import Event
-from negstate.reducers import BUILTIN_EVENTS, apply_events
+from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.state import (
     _ABSENT,
@@ -51,7 +53,14 @@ __all__ = [
 class _History:
     """The versions of one table's entries, by fold position."""
 
-    __slots__ = ("change_keys", "change_positions", "first", "order", "versions")
+    __slots__ = (
+        "change_keys",
+        "change_positions",
+        "first",
+        "order",
+        "owned",
+        "versions",
+    )
 
     def __init__(self) -> None:
         self.versions: dict[Any, tuple[list[int], list[Any]]] = {}
@@ -59,6 +68,44 @@ class _History:
         self.first: list[int] = []
         self.change_positions: list[int] = []
         self.change_keys: list[Any] = []
+        self.owned: set[Any] | None = None
+        """The keys whose version lists are this history's own, when it shares
+        the others' with the history it was copied from (None: it owns all)."""
+
+    def copied_before(self, start: int) -> _History:
+        """A new history of the versions written before fold position ``start``.
+
+        It shares the version lists of the keys written only before ``start``
+        with this one, which must not change afterwards; the copy's tables
+        copy a key's lists before they change them (see :class:`_SharingTable`).
+        """
+        copy = _History()
+        kept = bisect_left(self.first, start)
+        copy.order = self.order[:kept]
+        copy.first = self.first[:kept]
+        changes = bisect_left(self.change_positions, start)
+        copy.change_positions = self.change_positions[:changes]
+        copy.change_keys = self.change_keys[:changes]
+        versions = copy.versions = self.versions.copy()
+        owned = copy.owned = set()
+        for key in set(self.change_keys[changes:]):
+            positions, values = versions[key]
+            cut = bisect_left(positions, start)
+            if cut:
+                versions[key] = (positions[:cut], values[:cut])
+                owned.add(key)
+            else:
+                del versions[key]
+        return copy
+
+    def own(self, key: Any) -> None:  # noqa: ANN401
+        """Copy ``key``'s version lists if they are shared, before they change."""
+        owned = self.owned
+        if owned is not None and key not in owned:
+            found = self.versions.get(key)
+            if found is not None:
+                self.versions[key] = (found[0][:], found[1][:])
+            owned.add(key)
 
     def keys_changed(self, start: int, stop: int) -> set[Any]:
         """Keys written at fold positions ``start <= p < stop``."""
@@ -113,6 +160,49 @@ class _RecordingTable(dict[Any, Any]):
                 dict.__delitem__(self, key)
 
 
+class _SharingTable(_RecordingTable):
+    """A recording table whose history shares version lists with another's.
+
+    A key's lists are copied before its first write or rewind here, so that the
+    history copied from never changes.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def copied_before(
+        cls, table: _RecordingTable, start: int, clock: list[int]
+    ) -> _SharingTable:
+        """``table``'s entries as they stood before fold position ``start``."""
+        history = table.history.copied_before(start)
+        copy = cls(history, clock)
+        dict.update(copy, table)
+        versions = history.versions
+        changed = table.history.change_keys[
+            bisect_left(table.history.change_positions, start) :
+        ]
+        for key in set(changed):
+            found = versions.get(key)
+            if found is None:  # first written from ``start`` on: last in the table
+                dict.__delitem__(copy, key)
+            else:
+                dict.__setitem__(copy, key, found[1][-1])
+        return copy
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
+        self.history.own(key)
+        super().__setitem__(key, value)
+
+    def rewind(self, position: int) -> None:
+        """Forget every write at ``position`` or later."""
+        history = self.history
+        for key in set(
+            history.change_keys[bisect_left(history.change_positions, position) :]
+        ):
+            history.own(key)
+        super().rewind(position)
+
+
 class RecordingList(list[Any]):
     """The draft's swaps, each with the fold position it was added at."""
 
@@ -133,6 +223,14 @@ class RecordingList(list[Any]):
         while self.positions and self.positions[-1] >= position:
             self.positions.pop()
             self.pop()
+
+    def copied_before(self, start: int, clock: list[int]) -> RecordingList:
+        """A new list of the swaps added before fold position ``start``."""
+        copy = RecordingList(clock)
+        cut = bisect_left(self.positions, start)
+        copy.positions = self.positions[:cut]
+        list.extend(copy, self[:cut])
+        return copy
 
 
 class OverlayTable(dict[Any, Any]):
@@ -398,6 +496,9 @@ class ReplayIndex:
             draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
+        self.lent = False
+        """Whether states (or a caller) may read this index: it then never
+        changes except by growing at its end."""
 
     @property
     def swap_positions(self) -> list[int]:
@@ -467,10 +568,74 @@ class ReplayIndex:
                 del self.position_of[self.events.pop().id]
         self._length = min(self._length, position)
 
+    def carried_to(
+        self, events: list[Event], position_of: dict[str, int], start: int
+    ) -> ReplayIndex:
+        """This index's fold of the first ``start`` events, for another order.
+
+        ``events`` and ``position_of`` are the other order's, whose first
+        ``start`` events are this one's (a late report was placed after them).
+        The index itself is handed over, rewound to ``start``, unless it was
+        lent; then its versions before ``start`` are copied, sharing the lists
+        of entries not written since, so this index must not change afterwards
+        (its order lets go of it).  The caller folds the other order's events
+        from ``start`` on.
+        """
+        if not self.lent:
+            self.rewind(start)
+            carried = self
+        else:
+            with paused_gc():
+                carried = self._copied_before(start, events, position_of)
+        carried.follow(events, position_of, start)
+        return carried
+
+    def follow(
+        self, events: list[Event], position_of: dict[str, int], end: int
+    ) -> None:
+        """Read the order ``events``, whose first ``end`` this index has folded."""
+        self.events, self.position_of = events, position_of
+        self._folded = PrefixEvents(events, position_of, end)
+        self.draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
+        self._length = self.clock[0] = end
+        self._dated = {}
+
+    def _copied_before(
+        self, start: int, events: list[Event], position_of: dict[str, int]
+    ) -> ReplayIndex:
+        """A new index for another order, with this one's versions before ``start``.
+
+        The two share the version lists of entries not written from ``start``
+        on: this index must not change afterwards.
+        """
+        carried = ReplayIndex(self.registry, events, position_of)
+        clock = carried.clock
+        draft = carried.draft
+        for name in TABLES:
+            table = _SharingTable.copied_before(getattr(self.draft, name), start, clock)
+            carried.histories[name] = table.history
+            setattr(draft, name, table)
+        for name, found in self.draft.custom.items():
+            history = self.custom_histories.get(name)
+            if (
+                isinstance(found, _RecordingTable)
+                and found.history is history
+                and bisect_left(history.first, start)
+            ):
+                table = _SharingTable.copied_before(found, start, clock)
+                # Filled in place: the draft's table factory records into it.
+                carried.custom_histories[name] = table.history
+                draft.custom[name] = table
+        swaps = self.draft.swaps
+        assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
+        draft.swaps = swaps.copied_before(start, clock)
+        return carried
+
     def state(
         self, end: int, *, as_of: date | None, reading: Reading = Reading.SURELY
     ) -> NegotiationState:
         """The state after the first ``end`` events, as of ``as_of``."""
+        self.lent = True
         return state_from_tables(
             _Tables(self, end),
             PrefixEvents(self.events, self.position_of, end),
@@ -478,23 +643,6 @@ class ReplayIndex:
             reading=reading,
             origin=(self, end),
         )
-
-    def overlaid_draft(self, end: int) -> StateDraft | None:
-        """A draft over the state after the first ``end`` events, keeping its writes.
-
-        For checking that built-in events fold on from there without changing
-        the index: its tables answer lookups, but count and list only their own
-        writes, and its swaps start empty, which the built-in reducers never
-        need.  None for other event types: a user's reducer may count or walk a
-        table.
-        """
-        if self.registry is not BUILTIN_EVENTS:
-            return None
-        tables = _Tables(self, end)
-        draft = StateDraft()
-        for name in TABLES:
-            setattr(draft, name, OverlayTable(getattr(tables, name), [end], []))
-        return draft
 
     def changed(self, table: str, start: int, stop: int) -> set[Any]:
         """Keys of ``table`` (or a custom collection) written in ``[start, stop)``."""

@@ -125,6 +125,15 @@ class _Order:
             self._position_of = {e.id: n for n, e in enumerate(self.events)}
         return self._position_of
 
+    def positions_from(self, earlier: _Order, start: int) -> dict[str, int]:
+        """Each event's position, from ``earlier``'s: its first ``start`` are ours."""
+        position_of = earlier.position_of.copy()
+        events = self.events
+        for position in range(start, len(events)):
+            position_of[events[position].id] = position
+        self._position_of = position_of
+        return position_of
+
     def holds_any(self, ids: set[str]) -> bool:
         """Whether an ordered event has one of ``ids``.
 
@@ -416,7 +425,9 @@ class Timeline:
 
     def checkpoint_index(self) -> ReplayIndex:
         """The checkpoint index of this timeline (built on first use)."""
-        return self._order.indexed(self._length)
+        index = self._order.indexed(self._length)
+        index.lent = True
+        return index
 
     def extended(
         self, events: Iterable[Event], *, new_ids: bool = False
@@ -557,10 +568,12 @@ class Timeline:
 
         The order is copied up to the first report's place (milliseconds for a
         million events), and the events after that place are merged with the
-        reports.  With ``checked``, the events from there on are folded onto the
-        state before it, read from the checkpoint index through an overlay that
-        keeps the index as it is (built-in events only); otherwise every event is
-        folded and the fold kept for the next state.  Raises the fold's error.
+        reports.  When the checkpoint index is built, the new order takes it
+        over up to that place (a copy if states were read from it) and folds
+        the events from there on, so that the next state on any day reads an
+        index again.  Otherwise, with ``checked``, every event is folded and
+        the fold kept for the next state.  Raises the fold's error, leaving this
+        timeline as it was.
         """
         order = self._order
         start = bisect_left(order.latest, ordered[0][0][0], 0, self._length)
@@ -571,27 +584,42 @@ class Timeline:
         tail.sort(key=itemgetter(0))  # two sorted runs: a merge
         events = order.events[:start]
         events.extend(event for _, event in tail)
-        merged = self._of(
-            _Order(
-                events=events,
-                latest=order.latest[:start] + array("q", (k[0] for k, _ in tail)),
-                earliest=order.earliest[:start] + array("q", (k[1] for k, _ in tail)),
-                depth=order.depth[:start] + array("q", (k[2] for k, _ in tail)),
-                registry=order.registry,
-            )
+        merged = _Order(
+            events=events,
+            latest=order.latest[:start] + array("q", (k[0] for k, _ in tail)),
+            earliest=order.earliest[:start] + array("q", (k[1] for k, _ in tail)),
+            depth=order.depth[:start] + array("q", (k[2] for k, _ in tail)),
+            registry=order.registry,
         )
-        if checked:
-            index = order.index
-            draft = (
-                None
-                if index is None or len(index) < start
-                else index.overlaid_draft(start)
-            )
-            if draft is None:
-                merged._whole_draft()  # noqa: SLF001 - a timeline made here
-            else:
-                merged._folded_onto(draft, start)  # noqa: SLF001 - the same
-        return merged
+        index = order.index
+        if index is not None and len(index) >= start:
+            self._carry_index(merged, start)
+        elif checked:
+            self._of(merged)._whole_draft()  # noqa: SLF001 - a timeline made here
+        return self._of(merged)
+
+    def _carry_index(self, merged: _Order, start: int) -> None:
+        """Give ``merged`` this order's index up to ``start``, folded on to its end.
+
+        This order lets go of its index, whose version lists the new one may
+        share (states read from it keep it).  If the fold fails, the index comes
+        back, folded again up to this timeline's end if it was handed over.
+        """
+        order = self._order
+        index = order.index
+        assert index is not None  # noqa: S101 - checked by the caller
+        position_of = merged.positions_from(order, start)
+        carried = index.carried_to(merged.events, position_of, start)
+        order.index = None
+        try:
+            carried.extend(merged.events[start:])
+        except BaseException:
+            if carried is index:
+                index.carried_to(order.events, order.position_of, start)
+                index.extend(order.events[start : self._length])
+            order.index = index
+            raise
+        merged.index = carried
 
 
 SortKey = tuple[int, int, int, str]
