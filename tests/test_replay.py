@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import negstate as ns
 from negstate.replay import build_timeline
-from negstate.state import NegotiationState, StateDraft
+from negstate.state import StateDraft
 from tests.strategies import days_in_streams, event_streams, revised_streams
 from tests.test_snapshot import ACCEPTED, LATER, PROPOSAL, folded_ids
 
@@ -212,6 +212,34 @@ WITHDRAWN = ns.ProposalWithdrawn(
 )
 
 
+@attrs.frozen(kw_only=True)
+class Note(ns.Event):
+    """A user's event: asks for a collection, and files itself in it."""
+
+    into: str
+    write: bool = True
+
+
+def file_note(draft: StateDraft, event: Note) -> None:
+    records = draft.collection(event.into)
+    if event.write:
+        records[event.id] = event
+
+
+NOTES = ns.BUILTIN_EVENTS.with_event(Note, file_note)
+
+
+def note(event_id: str, day: int, into: str, *, write: bool = True) -> Note:
+    """A note of March 2025 filed into collection ``into``."""
+    return Note(
+        id=event_id,
+        occurred=f"2025-03-{day:02d}",
+        sources=PROPOSAL.sources,
+        into=into,
+        write=write,
+    )
+
+
 class TestLateReports:
     """Reports that sort inside the order are placed in a copy of it."""
 
@@ -237,7 +265,8 @@ class TestLateReports:
         elif asked == "a day":
             timeline.state_at(days[0])
         elif asked == "the index, unread":
-            # Reading a state would lend the index: read them from a twin.
+            # The index is built, and no state reads it: those read before
+            # come from a twin.
             timeline._order.indexed(len(timeline))
             reference = build_timeline(events[:split])
         before = [list(timeline.events), *(reference.state_at(d) for d in days)]
@@ -348,11 +377,11 @@ class TestLateReports:
 
     @pytest.mark.parametrize("read", [False, True])
     def test_the_new_order_takes_the_index_over(self, read: bool) -> None:
-        """The index before the report's place goes to the new order (copied if
-        a state was read from it), which folds only the events from there on and
-        reads its states from it; the timeline extended keeps its own states."""
+        """The new order gets a copy of the index up to the report's place,
+        folds only the events from there on and reads its states from it; the
+        timeline extended keeps its index and its states."""
         timeline = build_timeline([PROPOSAL, ACCEPTED])
-        grown = timeline.extended([LATER])  # folded onto a new index, unread
+        grown = timeline.extended([LATER])  # folded onto a new index
         assert grown is not None
         day = date(2025, 3, 5)
         if read:
@@ -362,7 +391,9 @@ class TestLateReports:
             extended = grown.extended([late])
             assert extended is not None
             states = [extended.state_at(d) for d in (day, date(2025, 3, 3), None)]
-        assert folded == ["t", "a", "s"]
+            assert folded == ["t", "a", "s"]
+            kept = [grown.state_at(day), grown.state_at()]
+            assert folded == ["t", "a", "s"]
         events = [PROPOSAL, late, ACCEPTED, LATER]
         assert states == [
             ns.fold(events[:3], as_of=day),
@@ -370,9 +401,60 @@ class TestLateReports:
             ns.fold(events),
         ]
         if read:
-            assert first == grown.state_at(day)
-        assert grown.state_at(day) == ns.fold([PROPOSAL, ACCEPTED], as_of=day)
-        assert grown.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER])
+            assert first == kept[0]
+        assert kept == [
+            ns.fold([PROPOSAL, ACCEPTED], as_of=day),
+            ns.fold([PROPOSAL, ACCEPTED, LATER]),
+        ]
+
+    @pytest.mark.parametrize(
+        ("held", "batches"),
+        [
+            # Collections first asked for after the report's place.
+            ([note("x", 10, "a"), note("y", 20, "b")], [[note("z", 5, "c")]]),
+            # One asked for before it and written only after it.
+            (
+                [
+                    note("o", 1, "a", write=False),
+                    note("x", 10, "b"),
+                    note("w", 20, "a"),
+                ],
+                [[note("z", 15, "c")]],
+            ),
+            # One asked for by a batch that is refused, then again later.
+            (
+                [PROPOSAL, note("x", 10, "a")],
+                [
+                    [
+                        note("y", 25, "d"),
+                        attrs.evolve(WITHDRAWN, by="UA", occurred="2025-03-26"),
+                    ],
+                    [note("v", 27, "e"), note("u", 28, "d")],
+                ],
+            ),
+        ],
+    )
+    def test_user_collections_keep_the_order_of_a_rebuild(
+        self, held: list[ns.Event], batches: list[list[ns.Event]]
+    ) -> None:
+        """A state lists user collections in the order a rebuild first asks for
+        them, after late reports and after a refused batch alike."""
+        timeline = build_timeline(held, NOTES)
+        timeline.state_at("2025-03-01")  # builds the index
+        appended = list(held)
+        for batch in batches:
+            try:
+                extended = timeline.extended(batch)
+            except ns.ImpossibleEventError:
+                continue
+            assert extended is not None
+            timeline, appended = extended, [*appended, *batch]
+        rebuilt = build_timeline(appended, NOTES)
+        for day in ("2025-03-12", None):
+            assert list(timeline.state_at(day).custom) == list(
+                rebuilt.state_at(day).custom
+            )
+            assert timeline.state_at(day) == rebuilt.state_at(day)
 
     @given(
         events=event_streams(),
@@ -428,11 +510,60 @@ class TestLateReports:
         assert first == ns.fold([PROPOSAL, ACCEPTED, LATER], as_of=day)
         assert third.state_at(day) == ns.fold(third.events, as_of=day)
 
-    def test_a_refused_report_gives_the_index_back(self) -> None:
-        """An index handed over to check a report that is refused is folded
-        again to the end of the timeline it came from, which reads from it."""
+    def test_the_timeline_placed_in_can_still_grow(self) -> None:
+        """After a late report copied its index, the timeline the report was
+        placed in takes an event at its end that writes an entry the two share:
+        it writes its own copy, and the states of both stay their own."""
+        timeline = build_timeline([PROPOSAL, ACCEPTED, LATER])
+        timeline.state_at("2025-03-06")
+        late = attrs.evolve(LATER, id="t", occurred="2025-03-04", party="UA")
+        with_late = timeline.extended([late])
+        assert with_late is not None
+        read = with_late.state_at()
+        by_proposer = attrs.evolve(
+            LATER, id="z", occurred="2025-03-09", party="US", stance=ns.Stance.OPPOSES
+        )
+        grown = timeline.extended([by_proposer])
+        assert grown is not None
+        assert read == ns.fold([PROPOSAL, late, ACCEPTED, LATER])
+        assert with_late.state_at() == read
+        assert grown.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER, by_proposer])
+
+    def test_without_an_index_the_next_report_folds_on_from_the_last_place(
+        self,
+    ) -> None:
+        """Without a checkpoint index, a late report folds every event and keeps
+        the draft at its place; the next report, placed no earlier, folds on
+        from there, and one placed earlier folds every event again."""
+        first = attrs.evolve(LATER, id="b", occurred="2025-03-02", party="EU")
+        timeline = build_timeline([PROPOSAL, first, ACCEPTED, LATER])
+        timeline.state_at()  # the fold of every event, kept; no index
+        reports = [
+            attrs.evolve(LATER, id="r1", occurred="2025-03-05", party="UA"),
+            attrs.evolve(LATER, id="r2", occurred="2025-03-06", party="UN"),
+            attrs.evolve(LATER, id="r0", occurred="2025-03-01", party="UN"),
+        ]
+        folds = []
+        for report in reports:
+            with folded_ids(indexes=True) as folded:
+                extended = timeline.extended([report])
+            assert extended is not None
+            timeline = extended
+            folds.append(folded)
+        assert [e.id for e in timeline.events] == ["p", "r0", "b", "r1", "a", "r2", "s"]
+        assert folds == [
+            ["p", "b", "r1", "a", "s"],
+            ["r1", "a", "r2", "s"],
+            ["p", "r0", "b", "r1", "a", "r2", "s"],
+        ]
+        for day in ("2025-03-01", "2025-03-05", None):
+            assert timeline.state_at(day) == ns.state_at(timeline.events, on=day)
+
+    def test_a_refused_report_leaves_the_index(self) -> None:
+        """A report whose fold is refused leaves the timeline its index, which
+        it reads its states from without folding again."""
         timeline = build_timeline([PROPOSAL])
-        grown = timeline.extended([ACCEPTED])  # folded onto a new index, unread
+        grown = timeline.extended([ACCEPTED])  # folded onto a new index
         assert grown is not None
         with pytest.raises(ns.ImpossibleEventError, match="event 'a'"):
             grown.extended([WITHDRAWN])

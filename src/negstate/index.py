@@ -13,10 +13,11 @@ cost about one pointer and one position per change instead.
 The index only grows at its end: new events that sort after every folded event are
 folded on in place, and states built before can never see them (their views stop
 at their own position).  A report that lands earlier in valid time makes a new
-order, which takes the index over up to the report's place
-(:meth:`ReplayIndex.carried_to`) and folds the events from there on: the index
-itself if no state was read from it, a copy of its versions before that place
-otherwise, so that states read before never change.
+order, which gets a copy of the index up to the report's place
+(:meth:`ReplayIndex.carried_to`) and folds the events from there on.  The two
+share the lists of versions of every entry the new events do not write; each
+copies an entry's lists before changing them, so states read from either never
+change.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class _History:
     __slots__ = (
         "change_keys",
         "change_positions",
+        "created",
         "first",
         "order",
         "owned",
@@ -70,16 +72,19 @@ class _History:
         self.change_keys: list[Any] = []
         self.owned: set[Any] | None = None
         """The keys whose version lists are this history's own, when it shares
-        the others' with the history it was copied from (None: it owns all)."""
+        the others' with a history it was copied from or to (None: it owns all)."""
+        self.created = 0
+        """The fold position at which a custom collection was first asked for."""
 
     def copied_before(self, start: int) -> _History:
         """A new history of the versions written before fold position ``start``.
 
         It shares the version lists of the keys written only before ``start``
-        with this one, which must not change afterwards; the copy's tables
-        copy a key's lists before they change them (see :class:`_SharingTable`).
+        with this one; the tables of both copy a key's lists before they change
+        them (see :class:`_SharingTable`).
         """
         copy = _History()
+        copy.created = self.created
         kept = bisect_left(self.first, start)
         copy.order = self.order[:kept]
         copy.first = self.first[:kept]
@@ -142,6 +147,15 @@ class _RecordingTable(dict[Any, Any]):
     def __delitem__(self, key: Any) -> None:  # noqa: ANN401
         raise TypeError("draft tables never forget an entry")
 
+    def shares(self, kept: set[Any]) -> None:
+        """Copy a key's version lists before changing them from now on.
+
+        A copy of this table's history shares every list but those of ``kept``.
+        """
+        history = self.history
+        history.owned = kept if history.owned is None else history.owned & kept
+        self.__class__ = _SharingTable
+
     def rewind(self, position: int) -> None:
         """Forget every write at ``position`` or later."""
         history = self.history
@@ -164,7 +178,7 @@ class _SharingTable(_RecordingTable):
     """A recording table whose history shares version lists with another's.
 
     A key's lists are copied before its first write or rewind here, so that the
-    history copied from never changes.
+    history it shares them with never sees the change.
     """
 
     __slots__ = ()
@@ -173,20 +187,27 @@ class _SharingTable(_RecordingTable):
     def copied_before(
         cls, table: _RecordingTable, start: int, clock: list[int]
     ) -> _SharingTable:
-        """``table``'s entries as they stood before fold position ``start``."""
+        """``table``'s entries as they stood before fold position ``start``.
+
+        The two share the version lists of the entries not written from
+        ``start`` on, and both copy them before changing them.
+        """
         history = table.history.copied_before(start)
         copy = cls(history, clock)
         dict.update(copy, table)
         versions = history.versions
-        changed = table.history.change_keys[
-            bisect_left(table.history.change_positions, start) :
-        ]
-        for key in set(changed):
+        changed = set(
+            table.history.change_keys[
+                bisect_left(table.history.change_positions, start) :
+            ]
+        )
+        for key in changed:
             found = versions.get(key)
             if found is None:  # first written from ``start`` on: last in the table
                 dict.__delitem__(copy, key)
             else:
                 dict.__setitem__(copy, key, found[1][-1])
+        table.shares(changed)
         return copy
 
     def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
@@ -438,7 +459,11 @@ def _recording_table(
     histories: dict[str, _History], clock: list[int], name: str
 ) -> dict[str, Any]:
     """A new custom collection's draft table, recording into ``histories``."""
-    return _RecordingTable(histories.setdefault(name, _History()), clock)
+    history = histories.get(name)
+    if history is None:
+        history = histories[name] = _History()
+        history.created = clock[0]
+    return _RecordingTable(history, clock)
 
 
 TABLES: Final = (
@@ -496,9 +521,6 @@ class ReplayIndex:
             draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
-        self.lent = False
-        """Whether states (or a caller) may read this index: it then never
-        changes except by growing at its end."""
 
     @property
     def swap_positions(self) -> list[int]:
@@ -551,10 +573,14 @@ class ReplayIndex:
         for name in TABLES:
             table = getattr(self.draft, name)
             table.rewind(position)
-        for name in list(self.draft.custom):
-            table = self.draft.custom[name]
+        for name, table in list(self.draft.custom.items()):
             if isinstance(table, _RecordingTable):
-                table.rewind(position)
+                if table.history.created >= position:
+                    # Asked for by a forgotten event: a rebuild asks for it later.
+                    del self.draft.custom[name]
+                    self.custom_histories.pop(name, None)
+                else:
+                    table.rewind(position)
         swaps = self.draft.swaps
         assert isinstance(swaps, RecordingList)  # noqa: S101 - set in __init__
         swaps.rewind(position)
@@ -571,22 +597,17 @@ class ReplayIndex:
     def carried_to(
         self, events: list[Event], position_of: dict[str, int], start: int
     ) -> ReplayIndex:
-        """This index's fold of the first ``start`` events, for another order.
+        """A copy of this index up to fold position ``start``, for another order.
 
         ``events`` and ``position_of`` are the other order's, whose first
         ``start`` events are this one's (a late report was placed after them).
-        The index itself is handed over, rewound to ``start``, unless it was
-        lent; then its versions before ``start`` are copied, sharing the lists
-        of entries not written since, so this index must not change afterwards
-        (its order lets go of it).  The caller folds the other order's events
-        from ``start`` on.
+        The two indexes share the lists of versions of every entry not written
+        from ``start`` on, and each copies an entry's lists before it changes
+        them, so states read from either never change.  The caller folds the
+        other order's events from ``start`` on.
         """
-        if not self.lent:
-            self.rewind(start)
-            carried = self
-        else:
-            with paused_gc():
-                carried = self._copied_before(start, events, position_of)
+        with paused_gc():
+            carried = self._copied_before(start, events, position_of)
         carried.follow(events, position_of, start)
         return carried
 
@@ -603,11 +624,7 @@ class ReplayIndex:
     def _copied_before(
         self, start: int, events: list[Event], position_of: dict[str, int]
     ) -> ReplayIndex:
-        """A new index for another order, with this one's versions before ``start``.
-
-        The two share the version lists of entries not written from ``start``
-        on: this index must not change afterwards.
-        """
+        """A new index for another order, with this one's versions before ``start``."""
         carried = ReplayIndex(self.registry, events, position_of)
         clock = carried.clock
         draft = carried.draft
@@ -616,12 +633,8 @@ class ReplayIndex:
             carried.histories[name] = table.history
             setattr(draft, name, table)
         for name, found in self.draft.custom.items():
-            history = self.custom_histories.get(name)
-            if (
-                isinstance(found, _RecordingTable)
-                and found.history is history
-                and bisect_left(history.first, start)
-            ):
+            # Asked for before ``start``: a rebuild has it there, if empty.
+            if isinstance(found, _RecordingTable) and found.history.created < start:
                 table = _SharingTable.copied_before(found, start, clock)
                 # Filled in place: the draft's table factory records into it.
                 carried.custom_histories[name] = table.history
@@ -635,7 +648,6 @@ class ReplayIndex:
         self, end: int, *, as_of: date | None, reading: Reading = Reading.SURELY
     ) -> NegotiationState:
         """The state after the first ``end`` events, as of ``as_of``."""
-        self.lent = True
         return state_from_tables(
             _Tables(self, end),
             PrefixEvents(self.events, self.position_of, end),

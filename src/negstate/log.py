@@ -703,8 +703,9 @@ class EventLog:
         if current is None:
             return
         # The records are committed and the index has checked their fold: they
-        # are only placed.  A cache that cannot follow is dropped, and the next
-        # query builds the timeline afresh.
+        # are placed (and folded only into a copy of a built checkpoint index).
+        # A cache that cannot follow is dropped, and the next query builds the
+        # timeline afresh.
         with contextlib.suppress(Exception):
             placed = current.followed_by(fresh, new_ids=True)
             if placed is not None:

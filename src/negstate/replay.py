@@ -115,6 +115,10 @@ class _Order:
     copied before more events are folded onto it."""
     fold_copies: int = 0
     """How many times the kept draft was copied to fold more events onto it."""
+    checkpoint: tuple[int, StateDraft] | None = None
+    """A draft a fold of the first events wrote, and how many, kept where a late
+    report was placed: the order the next one makes folds on from there instead
+    of from the first event.  Never given out, and copied before folding on."""
     _scans: int = 0
     """How many times the events were scanned for ids (see :meth:`holds_any`)."""
 
@@ -124,6 +128,11 @@ class _Order:
         if self._position_of is None:
             self._position_of = {e.id: n for n, e in enumerate(self.events)}
         return self._position_of
+
+    @property
+    def has_positions(self) -> bool:
+        """Whether the positions by id were built."""
+        return self._position_of is not None
 
     def positions_from(self, earlier: _Order, start: int) -> dict[str, int]:
         """Each event's position, from ``earlier``'s: its first ``start`` are ours."""
@@ -176,6 +185,8 @@ class _Order:
         """Forget the events placed from ``length`` on (their fold failed)."""
         if self.whole_fold is not None and self.whole_fold[0] > length:
             self.whole_fold = None
+        if self.checkpoint is not None and self.checkpoint[0] > length:
+            self.checkpoint = None
         if self.index is not None and len(self.index) > length:
             self.index.rewind(length)
         if self._position_of is not None:
@@ -334,14 +345,19 @@ class Timeline:
         """A new draft that a fold of every event has written (read only)."""
         return self._folded_onto(StateDraft(), 0)
 
-    def _folded_onto(self, draft: StateDraft, done: int) -> StateDraft:
-        """``draft``, written by a fold of the first ``done`` events, with the rest."""
+    def _folded_onto(
+        self, draft: StateDraft, done: int, stop: int | None = None
+    ) -> StateDraft:
+        """``draft``, written by a fold of the first ``done`` events, with the rest.
+
+        With ``stop``, only the events before it are folded on.
+        """
         order = self._order
         folded = PrefixEvents(order.events, _LazyPositions(order), done)
         draft.events = folded  # type: ignore[assignment] # read-only by reducers
         apply_events(
             draft,
-            order.events[done : self._length],
+            order.events[done : self._length if stop is None else stop],
             self.registry,
             unique=True,
             applied=folded.grow,
@@ -425,9 +441,7 @@ class Timeline:
 
     def checkpoint_index(self) -> ReplayIndex:
         """The checkpoint index of this timeline (built on first use)."""
-        index = self._order.indexed(self._length)
-        index.lent = True
-        return index
+        return self._order.indexed(self._length)
 
     def extended(
         self, events: Iterable[Event], *, new_ids: bool = False
@@ -495,7 +509,9 @@ class Timeline:
         """This timeline with ``events`` placed in it, or None as :meth:`extended`.
 
         For events already checked, such as records read back from a log: unlike
-        :meth:`extended`, no fold runs.
+        :meth:`extended`, no fold runs to check them.  Only a late report
+        placed before the end of a built checkpoint index is folded, into the
+        new order's copy of the index, which raises the fold's error if any.
         """
         if not events:
             return self
@@ -568,12 +584,13 @@ class Timeline:
 
         The order is copied up to the first report's place (milliseconds for a
         million events), and the events after that place are merged with the
-        reports.  When the checkpoint index is built, the new order takes it
-        over up to that place (a copy if states were read from it) and folds
+        reports.  When the checkpoint index is built, the new order gets a copy
+        of it up to that place, which shares what did not change, and folds
         the events from there on, so that the next state on any day reads an
-        index again.  Otherwise, with ``checked``, every event is folded and
-        the fold kept for the next state.  Raises the fold's error, leaving this
-        timeline as it was.
+        index again.  Otherwise, with ``checked``, every event is folded (from
+        the draft kept where the last report was placed, if it is not past this
+        one's place) and the fold kept for the next state.  Raises the fold's
+        error, leaving this timeline as it was.
         """
         order = self._order
         start = bisect_left(order.latest, ordered[0][0][0], 0, self._length)
@@ -594,31 +611,45 @@ class Timeline:
         index = order.index
         if index is not None and len(index) >= start:
             self._carry_index(merged, start)
-        elif checked:
-            self._of(merged)._whole_draft()  # noqa: SLF001 - a timeline made here
+        else:
+            if order.has_positions:
+                merged.positions_from(order, start)
+            if checked:
+                self._of(merged)._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - a timeline made here
         return self._of(merged)
 
-    def _carry_index(self, merged: _Order, start: int) -> None:
-        """Give ``merged`` this order's index up to ``start``, folded on to its end.
+    def _fold_from_checkpoint(
+        self, earlier: tuple[int, StateDraft] | None, start: int
+    ) -> None:
+        """Fold every event, and keep the fold and the draft before ``start``.
 
-        This order lets go of its index, whose version lists the new one may
-        share (states read from it keep it).  If the fold fails, the index comes
-        back, folded again up to this timeline's end if it was handed over.
+        For a new order whose first ``start`` events are those of the order that
+        kept ``earlier``: the fold goes on from that checkpoint when it is not
+        past ``start``, so that reports placed near the end, one batch after
+        another, fold the events since the last report's place instead of all.
         """
         order = self._order
-        index = order.index
+        if earlier is not None and earlier[0] <= start:
+            done, draft = earlier[0], earlier[1].copied()
+        else:
+            done, draft = 0, StateDraft()
+        draft = self._folded_onto(draft, done, start)
+        order.checkpoint = (start, draft.copied())
+        draft = self._folded_onto(draft, start)
+        order.whole_fold, order.fold_lent = (self._length, draft), False
+
+    def _carry_index(self, merged: _Order, start: int) -> None:
+        """Give ``merged`` a copy of this order's index up to ``start``, folded on.
+
+        The copy shares what did not change with this order's index (see
+        :meth:`ReplayIndex.carried_to`), which stays as it was; if the fold
+        raises, the copy is dropped.
+        """
+        index = self._order.index
         assert index is not None  # noqa: S101 - checked by the caller
-        position_of = merged.positions_from(order, start)
+        position_of = merged.positions_from(self._order, start)
         carried = index.carried_to(merged.events, position_of, start)
-        order.index = None
-        try:
-            carried.extend(merged.events[start:])
-        except BaseException:
-            if carried is index:
-                index.carried_to(order.events, order.position_of, start)
-                index.extend(order.events[start : self._length])
-            order.index = index
-            raise
+        carried.extend(merged.events[start:])
         merged.index = carried
 
 
