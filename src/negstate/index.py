@@ -490,19 +490,23 @@ class ReplayIndex:
         registry: EventRegistry,
         events: list[Event] | None = None,
         position_of: dict[str, int] | None = None,
+        *,
+        folded: int = 0,
     ) -> None:
         """An empty index, keeping its own order or sharing an order's.
 
         Given ``events`` and ``position_of``, the index reads them and the order
-        grows them itself; the index then only counts what it folded.
+        grows them itself; the index then only counts what it folded, from
+        ``folded`` (when the caller fills its tables with the fold of the
+        events before).
         """
         self.registry = registry
-        self.clock = [0]
+        self.clock = [folded]
         self.histories = {name: _History() for name in TABLES}
         self.custom_histories: dict[str, _History] = {}
         self.events: list[Event] = [] if events is None else events
         self.position_of: dict[str, int] = {} if position_of is None else position_of
-        self._length = 0
+        self._length = folded
         draft = StateDraft()
         for name in TABLES:
             setattr(draft, name, _RecordingTable(self.histories[name], self.clock))
@@ -517,7 +521,7 @@ class ReplayIndex:
         if events is not None:
             # An order's events are unique: the draft reads them from the order
             # instead of keeping a map of a million ids of its own.
-            self._folded = PrefixEvents(self.events, self.position_of, 0)
+            self._folded = PrefixEvents(self.events, self.position_of, folded)
             draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
         self.draft = draft
         self._dated: dict[str, tuple[int, list[tuple[int, Any]]]] = {}
@@ -607,25 +611,13 @@ class ReplayIndex:
         other order's events from ``start`` on.
         """
         with paused_gc():
-            carried = self._copied_before(start, events, position_of)
-        carried.follow(events, position_of, start)
-        return carried
-
-    def follow(
-        self, events: list[Event], position_of: dict[str, int], end: int
-    ) -> None:
-        """Read the order ``events``, whose first ``end`` this index has folded."""
-        self.events, self.position_of = events, position_of
-        self._folded = PrefixEvents(events, position_of, end)
-        self.draft.events = self._folded  # type: ignore[assignment] # read-only by reducers
-        self._length = self.clock[0] = end
-        self._dated = {}
+            return self._copied_before(start, events, position_of)
 
     def _copied_before(
         self, start: int, events: list[Event], position_of: dict[str, int]
     ) -> ReplayIndex:
         """A new index for another order, with this one's versions before ``start``."""
-        carried = ReplayIndex(self.registry, events, position_of)
+        carried = ReplayIndex(self.registry, events, position_of, folded=start)
         clock = carried.clock
         draft = carried.draft
         for name in TABLES:

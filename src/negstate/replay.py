@@ -608,6 +608,7 @@ class Timeline:
             depth=order.depth[:start] + array("q", (k[2] for k, _ in tail)),
             registry=order.registry,
         )
+        timeline = self._of(merged)
         index = order.index
         if index is not None and len(index) >= start:
             self._carry_index(merged, start)
@@ -615,8 +616,8 @@ class Timeline:
             if order.has_positions:
                 merged.positions_from(order, start)
             if checked:
-                self._of(merged)._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - a timeline made here
-        return self._of(merged)
+                timeline._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - made here
+        return timeline
 
     def _fold_from_checkpoint(
         self, earlier: tuple[int, StateDraft] | None, start: int
