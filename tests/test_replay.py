@@ -9,7 +9,7 @@ from hypothesis import assume, given, reject
 from hypothesis import strategies as st
 
 import negstate as ns
-from negstate.replay import build_timeline
+from negstate.replay import Timeline, build_timeline
 from negstate.state import StateDraft
 from tests.strategies import days_in_streams, event_streams, revised_streams
 from tests.test_snapshot import ACCEPTED, LATER, PROPOSAL, folded_ids
@@ -558,6 +558,37 @@ class TestLateReports:
         ]
         for day in ("2025-03-01", "2025-03-05", None):
             assert timeline.state_at(day) == ns.state_at(timeline.events, on=day)
+
+    def test_copies_of_copies_share_only_what_neither_wrote(self) -> None:
+        """A is copied to B after its third event, B to C after its first. B's
+        entry for EU was written, in its lists shared with A, only by A's
+        events: copying B to C must leave B still sharing it, so when A, B and
+        C each grow by writing that entry, every state read stays its own."""
+
+        def said(event_id: str, day: int, party: str) -> ns.Event:
+            return attrs.evolve(
+                LATER, id=event_id, occurred=f"2025-03-{day:02d}", party=party
+            )
+
+        held = [said("a1", 2, "EU"), said("a2", 4, "EU"), said("a3", 6, "UN")]
+        held.append(said("a4", 8, "UN"))
+        a = build_timeline(held)
+        read = [(a.state_at("2025-03-05"), held, "2025-03-05")]
+        grown: dict[str, tuple[Timeline, list[ns.Event]]] = {"a": (a, held)}
+        for name, base, event in [
+            ("b", "a", said("b1", 7, "UN")),
+            ("c", "b", said("c1", 3, "EU")),
+            ("b2", "b", said("b2", 20, "EU")),
+            ("a2", "a", said("a5", 22, "EU")),
+            ("c2", "c", said("c2", 23, "EU")),
+        ]:
+            timeline, events = grown[base]
+            extended = timeline.extended([event])
+            assert extended is not None
+            grown[name] = (extended, [*events, event])
+            read.append((extended.state_at(), grown[name][1], None))
+        for state, events, day in read:
+            assert state == build_timeline(events).state_at(day)
 
     def test_a_refused_report_leaves_the_index(self) -> None:
         """A report whose fold is refused leaves the timeline its index, which

@@ -597,6 +597,7 @@ class ReplayIndex:
             while len(self.events) > position:
                 del self.position_of[self.events.pop().id]
         self._length = min(self._length, position)
+        self._dated.clear()
 
     def carried_to(
         self, events: list[Event], position_of: dict[str, int], start: int

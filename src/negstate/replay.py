@@ -185,8 +185,6 @@ class _Order:
         """Forget the events placed from ``length`` on (their fold failed)."""
         if self.whole_fold is not None and self.whole_fold[0] > length:
             self.whole_fold = None
-        if self.checkpoint is not None and self.checkpoint[0] > length:
-            self.checkpoint = None
         if self.index is not None and len(self.index) > length:
             self.index.rewind(length)
         if self._position_of is not None:
