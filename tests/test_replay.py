@@ -529,12 +529,15 @@ class TestLateReports:
         assert with_late.state_at() == read
         assert grown.state_at() == ns.fold([PROPOSAL, ACCEPTED, LATER, by_proposer])
 
+    @pytest.mark.parametrize("checked", [True, False])
     def test_without_an_index_the_next_report_folds_on_from_the_last_place(
-        self,
+        self, checked: bool
     ) -> None:
         """Without a checkpoint index, a late report folds every event and keeps
         the draft at its place; the next report, placed no earlier, folds on
-        from there, and one placed earlier folds every event again."""
+        from there, and one placed earlier folds every event again.  Reports
+        placed unchecked (``followed_by``) do so at the next state after every
+        event."""
         first = attrs.evolve(LATER, id="b", occurred="2025-03-02", party="EU")
         timeline = build_timeline([PROPOSAL, first, ACCEPTED, LATER])
         timeline.state_at()  # the fold of every event, kept; no index
@@ -546,7 +549,13 @@ class TestLateReports:
         folds = []
         for report in reports:
             with folded_ids(indexes=True) as folded:
-                extended = timeline.extended([report])
+                if checked:
+                    extended = timeline.extended([report])
+                else:
+                    extended = timeline.followed_by([report])
+                    assert folded == []
+                    assert extended is not None
+                    extended.state_at()
             assert extended is not None
             timeline = extended
             folds.append(folded)

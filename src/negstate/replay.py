@@ -119,6 +119,10 @@ class _Order:
     """A draft a fold of the first events wrote, and how many, kept where a late
     report was placed: the order the next one makes folds on from there instead
     of from the first event.  Never given out, and copied before folding on."""
+    placed_late: tuple[tuple[int, StateDraft] | None, int] | None = None
+    """For an order whose late reports were placed without a fold: the checkpoint
+    of the order they were placed in, and their place, for the first fold of
+    every event to go on from and keep a checkpoint of its own."""
     _scans: int = 0
     """How many times the events were scanned for ids (see :meth:`holds_any`)."""
 
@@ -397,8 +401,15 @@ class Timeline:
         kept = self.kept_fold()
         if kept is not None:
             return kept
-        draft = self.folded_draft()
         order = self._order
+        placed = order.placed_late
+        if placed is not None and self._length == len(order.events):
+            order.placed_late = None
+            self._fold_from_checkpoint(*placed)
+            kept = self.kept_fold()
+            assert kept is not None  # noqa: S101 - kept by the fold above
+            return kept
+        draft = self.folded_draft()
         if order.whole_fold is None:
             order.whole_fold, order.fold_lent = (self._length, draft), True
         return draft
@@ -615,6 +626,8 @@ class Timeline:
                 merged.positions_from(order, start)
             if checked:
                 timeline._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - made here
+            else:
+                merged.placed_late = (order.checkpoint, start)
         return timeline
 
     def _fold_from_checkpoint(
