@@ -76,8 +76,10 @@ class _History:
         self.created = 0
         """The fold position at which a custom collection was first asked for."""
 
-    def copied_before(self, start: int) -> _History:
+    def copied_before(self, start: int, written: set[Any]) -> _History:
         """A new history of the versions written before fold position ``start``.
+
+        ``written`` holds the keys written from ``start`` on.
 
         It shares the version lists of the keys written only before ``start``
         with this one; the tables of both copy a key's lists before they change
@@ -93,7 +95,7 @@ class _History:
         copy.change_keys = self.change_keys[:changes]
         versions = copy.versions = self.versions.copy()
         owned = copy.owned = set()
-        for key in set(self.change_keys[changes:]):
+        for key in written:
             positions, values = versions[key]
             cut = bisect_left(positions, start)
             if cut:
@@ -112,9 +114,11 @@ class _History:
                 self.versions[key] = (found[0][:], found[1][:])
             owned.add(key)
 
-    def keys_changed(self, start: int, stop: int) -> set[Any]:
-        """Keys written at fold positions ``start <= p < stop``."""
+    def keys_changed(self, start: int, stop: int | None = None) -> set[Any]:
+        """Keys written at fold positions ``start <= p < stop`` (no ``stop``: on)."""
         low = bisect_left(self.change_positions, start)
+        if stop is None:
+            return set(self.change_keys[low:])
         high = bisect_left(self.change_positions, stop)
         return set(self.change_keys[low:high])
 
@@ -192,15 +196,11 @@ class _SharingTable(_RecordingTable):
         The two share the version lists of the entries not written from
         ``start`` on, and both copy them before changing them.
         """
-        history = table.history.copied_before(start)
+        changed = table.history.keys_changed(start)
+        history = table.history.copied_before(start, changed)
         copy = cls(history, clock)
         dict.update(copy, table)
         versions = history.versions
-        changed = set(
-            table.history.change_keys[
-                bisect_left(table.history.change_positions, start) :
-            ]
-        )
         for key in changed:
             found = versions.get(key)
             if found is None:  # first written from ``start`` on: last in the table
@@ -217,9 +217,7 @@ class _SharingTable(_RecordingTable):
     def rewind(self, position: int) -> None:
         """Forget every write at ``position`` or later."""
         history = self.history
-        for key in set(
-            history.change_keys[bisect_left(history.change_positions, position) :]
-        ):
+        for key in history.keys_changed(position):
             history.own(key)
         super().rewind(position)
 
