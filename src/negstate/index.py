@@ -43,7 +43,6 @@ from negstate.state import (
 
 __all__ = [
     "TABLES",
-    "OverlayTable",
     "PrefixEvents",
     "RecordingList",
     "ReplayIndex",
@@ -250,42 +249,6 @@ class RecordingList(list[Any]):
         copy.positions = self.positions[:cut]
         list.extend(copy, self[:cut])
         return copy
-
-
-class OverlayTable(dict[Any, Any]):
-    """A draft table over a read-only one: reads fall through, writes stay here.
-
-    Each write is also listed with the fold position the clock shows.
-    """
-
-    __slots__ = ("_clock", "_saved", "_writes")
-
-    def __init__(
-        self,
-        saved: Mapping[Any, Any],
-        clock: list[int],
-        writes: list[tuple[int, Any, Any]],
-    ) -> None:
-        super().__init__()
-        self._saved, self._clock, self._writes = saved, clock, writes
-
-    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
-        """The entry at ``key``, written here or saved, or ``default``."""
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        return self._saved.get(key, default)
-
-    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        return self._saved[key]
-
-    def __contains__(self, key: object) -> bool:
-        return dict.__contains__(self, key) or key in self._saved
-
-    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
-        self._writes.append((self._clock[0], key, value))
-        dict.__setitem__(self, key, value)
 
 
 class _Versioned(Mapping[Any, Any]):

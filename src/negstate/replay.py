@@ -618,16 +618,15 @@ class Timeline:
             registry=order.registry,
         )
         timeline = self._of(merged)
+        if order.has_positions:  # always so once an index is built
+            merged.positions_from(order, start)
         index = order.index
         if index is not None and len(index) >= start:
             self._carry_index(merged, start)
+        elif checked:
+            timeline._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - made here
         else:
-            if order.has_positions:
-                merged.positions_from(order, start)
-            if checked:
-                timeline._fold_from_checkpoint(order.checkpoint, start)  # noqa: SLF001 - made here
-            else:
-                merged.placed_late = (order.checkpoint, start)
+            merged.placed_late = (order.checkpoint, start)
         return timeline
 
     def _fold_from_checkpoint(
@@ -659,8 +658,7 @@ class Timeline:
         """
         index = self._order.index
         assert index is not None  # noqa: S101 - checked by the caller
-        position_of = merged.positions_from(self._order, start)
-        carried = index.carried_to(merged.events, position_of, start)
+        carried = index.carried_to(merged.events, merged.position_of, start)
         carried.extend(merged.events[start:])
         merged.index = carried
 

@@ -35,7 +35,7 @@ import attrs
 
 from negstate.errors import IndexChangedError, NegstateError
 from negstate.events import Event
-from negstate.index import TABLES, OverlayTable, RecordingList, ReplayIndex
+from negstate.index import TABLES, RecordingList, ReplayIndex
 from negstate.reducers import apply_events
 from negstate.registry import EventRegistry
 from negstate.replay import SortKey, sort_keys_of
@@ -418,6 +418,42 @@ def _is_current(meta: Mapping[str, str], head: tuple[int, str]) -> bool:
 
 _Keep = Callable[[str], bool]
 """Whether a state narrowed by party or issue keeps the record at a key's text."""
+
+
+class _Overlay(dict[Any, Any]):
+    """A draft table over a read-only one: reads fall through, writes stay here.
+
+    Each write is also listed with the fold position the clock shows.
+    """
+
+    __slots__ = ("_clock", "_saved", "_writes")
+
+    def __init__(
+        self,
+        saved: Mapping[Any, Any],
+        clock: list[int],
+        writes: list[tuple[int, Any, Any]],
+    ) -> None:
+        super().__init__()
+        self._saved, self._clock, self._writes = saved, clock, writes
+
+    def get(self, key: Any, default: Any = None) -> Any:  # noqa: ANN401
+        """The entry at ``key``, written here or saved, or ``default``."""
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved.get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:  # noqa: ANN401
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self._saved[key]
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._saved
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # noqa: ANN401
+        self._writes.append((self._clock[0], key, value))
+        dict.__setitem__(self, key, value)
 
 
 class ReadGuard:
@@ -927,7 +963,7 @@ def plan_extension(
     writes: dict[str, list[tuple[int, Any, Any]]] = {name: [] for name in TABLES}
     draft = StateDraft()
     for name in TABLES:
-        setattr(draft, name, OverlayTable(saved[name], clock, writes[name]))
+        setattr(draft, name, _Overlay(saved[name], clock, writes[name]))
     swaps = RecordingList(clock)
     draft.swaps = swaps
 
