@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from unittest import mock
 
 import attrs
+import cattrs
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ from negstate._snapshot import UnusableSnapshot, write_snapshot
 from negstate.cli import filter_state
 from negstate.diff import state_paths
 from negstate.events import REVISION_TYPES
+from negstate.records import canonical_event
 from negstate.reducers import meeting_held, swap_completed
 from negstate.replay import Timeline
 from negstate.serialization import decode_event
@@ -337,6 +339,38 @@ class TestContract:
         log = open_any()
         with pytest.raises(ns.NegstateError, match="only append events"):
             log.append({"type": "ProposalMade"})  # type: ignore[arg-type]
+
+
+def event_texts(path: Path) -> list[str]:
+    """The event JSON of each line of a JSON Lines log, as written."""
+    _, *lines = path.read_text(encoding="utf-8").splitlines()  # after the header
+    return [
+        line[line.index('"event":') + 8 : line.rindex(',"hash":')] for line in lines
+    ]
+
+
+class TestCanonicalText:
+    """Records hold each event's canonical JSON, as the log's converter writes it."""
+
+    def test_written_as_the_default_converter_writes(self, tmp_path: Path) -> None:
+        events = [proposal(), answer("r", "RU"), trial_event("s", 7)]
+        with ns.open_log(tmp_path / "log.jsonl") as log:
+            log.append_many(events)
+        converter = ns.make_converter()
+        assert event_texts(tmp_path / "log.jsonl") == [
+            canonical_event(event, converter) for event in events
+        ]
+
+    def test_a_given_converter_writes(self, tmp_path: Path) -> None:
+        converter = cattrs.Converter(omit_if_default=False, forbid_extra_keys=True)
+        ns.configure_converter(converter)
+        storage = jsonl_store.JsonLinesStorage(tmp_path / "log.jsonl")
+        with ns.EventLog(storage, converter=converter) as log:
+            log.append(proposal())
+            assert [record.event for record in log] == [proposal()]
+        (text,) = event_texts(tmp_path / "log.jsonl")
+        assert text == canonical_event(proposal(), converter)
+        assert '"note":""' in text
 
 
 class TestPersistence:

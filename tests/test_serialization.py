@@ -3,14 +3,18 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import attrs
 import cattrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import negstate as ns
 from negstate._fastdecode import FastDecoder
+from negstate._fastencode import FastEncoder
+from negstate.records import canonical_event
 from negstate.serialization import decode_event, encode_event
-from tests.strategies import days_in_streams, event_streams, events
+from tests.strategies import days_in_streams, event_streams, events, revised_streams
 
 
 class TestRoundTrips:
@@ -140,3 +144,110 @@ class TestFastDecoder:
         first, second = (fast.decode(raw) for raw in raws)
         assert first.occurred is second.occurred
         assert first.sources is second.sources or first.sources[0] is second.sources[0]
+
+
+@attrs.frozen(kw_only=True)
+class Communique(ns.Event):
+    """A user's event whose fields the generated writer knows."""
+
+    party: str
+    signatories: tuple[str, ...] = ()
+    copies: int | None = None
+    released: date | None = None
+    channel: ns.Stance = ns.Stance.DEMANDS
+
+
+@attrs.frozen(kw_only=True)
+class Poll(ns.Event):
+    """A user's event with a field of a kind the generated writer leaves alone."""
+
+    share: float
+    by_region: dict[str, float] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class Tally(ns.Event):
+    """A user's event with an unchecked whole-number field."""
+
+    count: int
+
+
+def ignore(draft: ns.StateDraft, event: ns.Event) -> None:
+    """A reducer that changes nothing: these tests only write events."""
+
+
+USER_EVENTS = (
+    ns.BUILTIN_EVENTS.with_event(Communique, ignore)
+    .with_event(Poll, ignore)
+    .with_event(Tally, ignore)
+)
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+
+
+class TestFastEncoder:
+    """The append path's generated writer gives the converter's text, byte for byte."""
+
+    @given(revised_streams(), TEXT, TEXT)
+    def test_agrees_with_the_converter(
+        self, stream: list[ns.Event], note: str, quote: str
+    ) -> None:
+        """Every event, revision and nested replacement, with any text in it (quotes,
+        backslashes, control and non-ASCII characters), is written alike."""
+        converter = ns.make_converter()
+        fast = FastEncoder(ns.BUILTIN_EVENTS, converter)
+        source = ns.Source(title="t", quote=quote or None, published="2025-05-16")
+        for event in stream:
+            for written in (event, attrs.evolve(event, note=note, sources=source)):
+                assert fast.canonical(written) == canonical_event(written, converter)
+
+    @given(
+        TEXT.filter(str.strip),
+        st.lists(st.sampled_from(["UA", "RU", "US"]), max_size=3),
+        st.none() | st.integers(0, 10**20),
+        st.none() | st.dates(),
+        st.sampled_from(ns.Stance),
+    )
+    def test_user_events_of_known_kinds(
+        self,
+        party: str,
+        signatories: list[str],
+        copies: int | None,
+        released: date | None,
+        channel: ns.Stance,
+    ) -> None:
+        """A user's event of text, tuples, optional numbers, days and enums, at
+        their defaults or not, is written as the converter writes it."""
+        converter = ns.make_converter(USER_EVENTS)
+        event = Communique(
+            id="c1",
+            occurred="late May 2025",
+            sources=ns.Source(title="t"),
+            party=party,
+            signatories=tuple(signatories),
+            copies=copies,
+            released=released,
+            channel=channel,
+        )
+        fast = FastEncoder(USER_EVENTS, converter)
+        assert fast.canonical(event) == canonical_event(event, converter)
+
+    def test_fields_of_other_kinds_go_through_the_converter(self) -> None:
+        converter = ns.make_converter(USER_EVENTS)
+        poll = Poll(
+            id="p1",
+            occurred="2025-05",
+            sources=ns.Source(title="t"),
+            share=0.25,
+            by_region={"east": 0.5},
+        )
+        written = FastEncoder(USER_EVENTS, converter).canonical(poll)
+        assert written == canonical_event(poll, converter)
+        assert '"by_region":{"east":0.5}' in written
+
+    def test_an_unexpected_value_goes_through_the_converter(self) -> None:
+        """A bool in an unchecked int field: JSON writes true, not 1."""
+        converter = ns.make_converter(USER_EVENTS)
+        tally = Tally(id="t", occurred="2025", sources=ns.Source(title="t"), count=True)
+        written = FastEncoder(USER_EVENTS, converter).canonical(tally)
+        assert written == canonical_event(tally, converter)
+        assert '"count":true' in written

@@ -28,6 +28,7 @@ import attrs
 import cattrs
 
 from negstate._fastdecode import FastDecoder
+from negstate._fastencode import FastEncoder
 from negstate._gc import paused_gc
 from negstate._snapshot import (
     Snapshot,
@@ -51,7 +52,6 @@ from negstate.records import (
     BulkRecords,
     Record,
     StoredRecord,
-    canonical_event,
     check_bulk,
     check_chain,
     decode_record,
@@ -323,6 +323,14 @@ class EventLog:
     @functools.cached_property
     def _fast(self) -> FastDecoder:
         return FastDecoder(self._registry, self._converter)
+
+    @functools.cached_property
+    def _canonical(self) -> Callable[[Event], str]:
+        """Writes an event's canonical JSON: generated code, unless given one."""
+        encoder = FastEncoder(self._registry, self._converter)
+        if self._given_converter is None:
+            return encoder.canonical
+        return encoder.through_converter
 
     # -- reading ------------------------------------------------------------------
 
@@ -864,7 +872,7 @@ class EventLog:
             row = encode_record(
                 seq=self._count + offset + 1,
                 recorded_at=now,
-                event_json=canonical_event(event, self._converter),
+                event_json=self._canonical(event),
                 prev=prev,
                 batch_left=len(fresh) - offset - 1,
             )

@@ -17,6 +17,7 @@ short by a crash is recognised by it and never half-applied.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -27,6 +28,7 @@ from typing import Any, Final
 import attrs
 import cattrs
 
+from negstate._fastencode import CANONICAL_JSON
 from negstate.errors import IntegrityError, LogFormatError, NegstateError
 from negstate.events import Event
 from negstate.registry import EventRegistry
@@ -174,12 +176,7 @@ class StoredRecord:
 
 def canonical_event(event: Event, converter: cattrs.Converter) -> str:
     """The event's canonical JSON: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(
-        encode_event(event, converter),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return CANONICAL_JSON.encode(encode_event(event, converter))
 
 
 def encode_record(
@@ -192,7 +189,7 @@ def encode_record(
     schema_version: int = SCHEMA_VERSION,
 ) -> StoredRecord:
     """Build the canonical text and hash of a new record."""
-    when = moment_text(recorded_at)
+    when = _moment_text(recorded_at)
     body = (
         f'{{"seq":{seq},"recorded_at":"{when}","schema_version":{schema_version},'
         f'"batch_left":{batch_left},"prev":"{prev}","event":{event_json}}}'
@@ -207,6 +204,12 @@ def encode_record(
         hash=digest,
         body=body,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _moment_text(recorded_at: datetime) -> str:
+    """The text of a recording time; a batch's records all share one."""
+    return moment_text(recorded_at)
 
 
 def stored_line(record: StoredRecord) -> str:
