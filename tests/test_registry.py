@@ -264,13 +264,52 @@ class TestRefusedUserEvents:
             log.append(Noted(id="n1", occurred="2025-03-05", sources=SOURCE))
             assert not log.save_index()  # a record a user reducer made
 
-        def opened_only(draft: ns.StateDraft, _event: Noted) -> None:
-            draft.collection("notes")
-
         registry = ns.BUILTIN_EVENTS.with_event(Noted, opened_only, tag="example.Noted")
         with ns.open_log(tmp_path / "other.sqlite", registry=registry) as log:
             log.append(Noted(id="n1", occurred="2025-03-05", sources=SOURCE))
             assert log.save_index()
+
+
+def opened_only(draft: ns.StateDraft, _event: Noted) -> None:
+    """Asks for a collection and writes nothing in it."""
+    draft.collection("notes")
+
+
+class TestEmptyCollections:
+    """A collection shows in a state once it holds a record, however it was read."""
+
+    def test_asked_for_but_never_written(self) -> None:
+        registry = ns.BUILTIN_EVENTS.with_event(Noted, opened_only, tag="example.Noted")
+        events = [
+            ns.PositionStated(
+                id="s1",
+                occurred="2025-03-01",
+                sources=SOURCE,
+                party="UA",
+                issue="ceasefire",
+                stance=ns.Stance.SUPPORTS,
+            ),
+            Noted(id="n1", occurred="2025-03-05", sources=SOURCE),
+        ]
+        timeline = ns.build_timeline(events, registry)
+        states = [
+            ns.fold(events, registry=registry),
+            timeline.state_at(),
+            timeline.state_at("2025-03-06"),
+            ns.state_at(events, on="2025-03-06", registry=registry),
+        ]
+        assert [dict(state.custom) for state in states] == [{}, {}, {}, {}]
+        assert states[0] == states[1]
+        assert not ns.diff(states[1], states[2])
+
+    def test_shown_once_written(self) -> None:
+        events = [Noted(id="n1", occurred="2025-03-05", sources=SOURCE)]
+        timeline = ns.build_timeline(events, NOTING)
+        for state in (
+            ns.fold(events, registry=NOTING),
+            timeline.state_at("2025-03-06"),
+        ):
+            assert dict(state.custom["notes"]) == {"n1": "n1"}
 
 
 class TestSubclassesOfBuiltinEvents:

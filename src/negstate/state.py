@@ -845,6 +845,8 @@ class NegotiationState:
     exchanges: Mapping[tuple[str, str], ExchangeTotal] = attrs.field(factory=_empty)
     figures: Mapping[str, Figure] = attrs.field(factory=_empty)
     custom: Mapping[str, Mapping[str, Any]] = attrs.field(factory=_empty)
+    """User reducers' collections by name (see :meth:`StateDraft.collection`),
+    each shown once it holds a record."""
     events: Mapping[str, Event] = attrs.field(factory=_empty, repr=False)
     revised_by: Mapping[str, tuple[Event, ...]] = attrs.field(
         factory=_empty, eq=False, repr=False
@@ -984,6 +986,8 @@ class StateDraft:
     def collection(self, name: str) -> dict[str, Any]:
         """The custom collection ``name``, created empty on first use.
 
+        A state shows it once it holds a record, however the state was read.
+
         Replace a record to change it (``records[key] = attrs.evolve(...)``); never
         change a stored value in place, since earlier states may share it.
         """
@@ -1072,7 +1076,11 @@ def state_from_tables(
         exchanges=RecordView(tables.exchanges, builder.exchange, keyed=True),
         figures=RecordView(tables.figures, builder.figure, keyed=True),
         custom=MappingProxyType(
-            {name: MappingProxyType(records) for name, records in tables.custom.items()}
+            {
+                name: MappingProxyType(records)
+                for name, records in tables.custom.items()
+                if records  # asked for but never written: as an index shows it
+            }
         )
         if isinstance(tables.custom, dict)
         else tables.custom,
