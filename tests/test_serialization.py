@@ -172,6 +172,28 @@ class Tally(ns.Event):
     count: int
 
 
+@attrs.frozen(kw_only=True)
+class Amendment(ns.Event):
+    """A user's event holding another event of one class."""
+
+    amended: ns.PositionStated
+
+
+@attrs.frozen(kw_only=True)
+class Clause:
+    """A user's value class that holds itself."""
+
+    text: str
+    parent: Clause | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Treaty(ns.Event):
+    """A user's event holding a value class that holds itself."""
+
+    clause: Clause
+
+
 def ignore(draft: ns.StateDraft, event: ns.Event) -> None:
     """A reducer that changes nothing: these tests only write events."""
 
@@ -180,6 +202,8 @@ USER_EVENTS = (
     ns.BUILTIN_EVENTS.with_event(Communique, ignore)
     .with_event(Poll, ignore)
     .with_event(Tally, ignore)
+    .with_event(Amendment, ignore)
+    .with_event(Treaty, ignore)
 )
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 
@@ -251,3 +275,28 @@ class TestFastEncoder:
         written = FastEncoder(USER_EVENTS, converter).canonical(tally)
         assert written == canonical_event(tally, converter)
         assert '"count":true' in written
+
+    def test_classes_it_does_not_mirror_go_through_the_converter(self) -> None:
+        """A field of one event class is written as a tagged union (with "type"),
+        and a value class may hold itself: both are left to the converter."""
+        converter = ns.make_converter(USER_EVENTS)
+        source = ns.Source(title="t")
+        stated = ns.PositionStated(
+            id="s",
+            occurred="2025",
+            sources=source,
+            party="UA",
+            issue="x",
+            stance="demands",
+        )
+        amendment = Amendment(id="a", occurred="2025", sources=source, amended=stated)
+        treaty = Treaty(
+            id="t",
+            occurred="2025",
+            sources=source,
+            clause=Clause(text="b", parent=Clause(text="a")),
+        )
+        fast = FastEncoder(USER_EVENTS, converter)
+        for event in (amendment, treaty):
+            assert fast.canonical(event) == canonical_event(event, converter)
+        assert '"stance":"demands","type":"PositionStated"' in fast.canonical(amendment)

@@ -59,6 +59,7 @@ class FastEncoder:
         self._tags = {kind.event_type: kind.tag for kind in registry}
         self._events: dict[type, Encode] = {}
         self._values: dict[type, Encode] = {}
+        self._generating: set[type] = set()
 
     def canonical(self, event: Event) -> str:
         """The event's canonical JSON text."""
@@ -82,7 +83,7 @@ class FastEncoder:
         else:
             try:
                 encode = self._generated(cls, tag)
-            except _Unsupported:
+            except Exception:  # noqa: BLE001 - _Unsupported, or types it cannot resolve
                 encode = self.through_converter
         self._events[cls] = encode
         return encode
@@ -90,7 +91,13 @@ class FastEncoder:
     def _value_encoder(self, cls: type) -> Encode:
         found = self._values.get(cls)
         if found is None:
-            found = self._values[cls] = self._generated(cls, None)
+            if cls in self._generating:  # a class that holds itself
+                raise _Unsupported(cls)
+            self._generating.add(cls)
+            try:
+                found = self._values[cls] = self._generated(cls, None)
+            finally:
+                self._generating.discard(cls)
         return found
 
     def _generated(self, cls: type, tag: str | None) -> Encode:
@@ -139,6 +146,10 @@ class FastEncoder:
         if scalar is not None:
             names.update(_integer=_integer, _day=date.isoformat, _event=self.canonical)
             return scalar.format(value)
+        if isinstance(annotation, type) and issubclass(annotation, Event):
+            # The converter writes a field of one event class as a tagged union
+            # of that class and its subclasses; only Event's own is mirrored.
+            raise _Unsupported(annotation)
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             if all(type(member.value) is str for member in annotation):
                 return f"_string({value}.value)"
