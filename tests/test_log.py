@@ -1512,6 +1512,37 @@ def replace_snapshot(path: Path, parts: list[object]) -> None:
         db.executemany("INSERT INTO negstate_snapshot VALUES (?, ?)", enumerate(parts))
 
 
+class TestFailedAppendOntoTheSavedIndex:
+    """An SQLite log rewrites index rows inside the append's transaction; the index
+    beside a JSON Lines log is written, and committed, on its own."""
+
+    def test_states_read_before_a_failed_late_report_go_on(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A late report whose append fails after the index rows were rewritten
+        in its transaction leaves them as they were: states read before go on."""
+        path = tmp_path / "saved.sqlite"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        indexed_log(path, held)
+        extend = ns.stores.SqliteStorage.write_index_extension
+
+        def extend_then_fail(*args: object, **kwargs: object) -> None:
+            extend(*args, **kwargs)
+            raise OSError("disk full")
+
+        with ns.open_log(path) as log:
+            before = log.saved_state_at()
+            assert before is not None
+            with monkeypatch.context() as patched:
+                patched.setattr(
+                    ns.stores.SqliteStorage, "write_index_extension", extend_then_fail
+                )
+                with pytest.raises(OSError, match="disk full"):
+                    log.append(proposal("late", day="2025-03-05"))
+            assert list(before.proposals) == ["p", "q"]
+            assert before == log.saved_state_at() == ns.state_at(held)
+
+
 class TestSnapshot:
     """Saving the index also keeps the decoded events; loads read them back."""
 

@@ -344,10 +344,9 @@ class SideIndex:
     ) -> None:
         """Add an extension planned on this index, and the new records' places.
 
-        States read before an extension that rewrote rows refuse to read on.
+        States read before an extension that rewrote rows refuse to read on,
+        once the rows are written.
         """
-        if extension.refolded:
-            self._guard = self._guard.renewed()
 
         def write(db: sqlite3.Connection) -> bool:
             first = records[0][1] - 1  # the first new record's line offset
@@ -357,7 +356,8 @@ class SideIndex:
             _stamp_lines(db, end)
             return True
 
-        self._write(write, create=False)
+        if self._write(write, create=False) and extension.refolded:
+            self._guard = self._guard.renewed()
 
     # -- reading ---------------------------------------------------------------------
 

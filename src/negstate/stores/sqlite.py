@@ -84,6 +84,8 @@ class SqliteStorage:
         self._path = Path(path)
         self._saved: SavedIndex | None = None
         self._guard = ReadGuard(str(self._path))
+        self._rows_rewritten = False
+        """Whether the open transaction rewrote index rows states may read."""
         self._depth = 0
         self._lock_timeout = lock_timeout
         self._read_only = read_only
@@ -189,19 +191,24 @@ class SqliteStorage:
         try:
             yield
         except BaseException:
-            self._depth = 0
+            self._depth, self._rows_rewritten = 0, False
             self._db.execute("ROLLBACK")
             raise
         self._depth = 0
         try:
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
+            self._rows_rewritten = False
             self._db.execute("ROLLBACK")
             raise LogLockedError(
                 f"could not commit ({exc})",
                 where=str(self._path),
                 hint="retry the append",
             ) from exc
+        if self._rows_rewritten:
+            # Only now: states read before may go on reading rows a rollback kept.
+            self._rows_rewritten = False
+            self._guard, self._saved = self._guard.renewed(), None
 
     # -- the Storage interface ---------------------------------------------------------
 
@@ -346,8 +353,8 @@ class SqliteStorage:
                 revised_by=revised_by,
                 snapshot=snapshot,
             )
-        if kept:
-            self._guard, self._saved = self._guard.renewed(), None
+            # States read before refuse to read on once the rows are committed.
+            self._rows_rewritten = self._rows_rewritten or kept
         return kept
 
     def snapshot_parts(self) -> Iterator[bytes]:
@@ -376,11 +383,12 @@ class SqliteStorage:
     ) -> None:
         """Add a planned extension to the kept index, inside the write transaction.
 
-        States read before an extension that rewrote rows refuse to read on.
+        States read before an extension that rewrote rows refuse to read on,
+        once the transaction commits.
         """
         write_extension(self._db, extension, head)
         if extension.refolded:
-            self._guard, self._saved = self._guard.renewed(), None
+            self._rows_rewritten = True
 
     def index_state(
         self,
