@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import json
 from datetime import date
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 import negstate as ns
 from negstate._fastdecode import FastDecoder
 from negstate._fastencode import FastEncoder
+from negstate.events import to_fuzzy_date
 from negstate.records import canonical_event
 from negstate.serialization import decode_event, encode_event
 from tests.strategies import days_in_streams, event_streams, events, revised_streams
@@ -194,6 +196,27 @@ class Treaty(ns.Event):
     clause: Clause
 
 
+class Channel(enum.Enum):
+    """How a user's event was delivered."""
+
+    WIRE = "wire"
+    ENVOY = "envoy"
+
+
+UNIT = {"name": "people"}
+"""What a user's factory reads: it may change between writes."""
+
+
+@attrs.frozen(kw_only=True)
+class Dispatch(ns.Event):
+    """A user's event whose defaults go through attrs converters or factories."""
+
+    channel: Channel = attrs.field(default="wire", converter=Channel)
+    window: ns.FuzzyDate = attrs.field(default="2025", converter=to_fuzzy_date)
+    copies: tuple[str, ...] = attrs.field(factory=list, converter=tuple)
+    unit: str = attrs.field(factory=lambda: UNIT["name"])
+
+
 def ignore(draft: ns.StateDraft, event: ns.Event) -> None:
     """A reducer that changes nothing: these tests only write events."""
 
@@ -204,6 +227,7 @@ USER_EVENTS = (
     .with_event(Tally, ignore)
     .with_event(Amendment, ignore)
     .with_event(Treaty, ignore)
+    .with_event(Dispatch, ignore)
 )
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 
@@ -300,3 +324,52 @@ class TestFastEncoder:
         for event in (amendment, treaty):
             assert fast.canonical(event) == canonical_event(event, converter)
         assert '"stance":"demands","type":"PositionStated"' in fast.canonical(amendment)
+
+    def test_defaults_as_the_converter_compares_them(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A default is compared after its field's attrs converter, and a factory's
+        value as it is at each write, as the converter's generated code does."""
+        converter = ns.make_converter(USER_EVENTS)
+        fast = FastEncoder(USER_EVENTS, converter)
+        source = ns.Source(title="t")
+        left_out = Dispatch(id="d1", occurred="2025-05", sources=source)
+        written = Dispatch(
+            id="d2",
+            occurred="2025-05",
+            sources=source,
+            channel=Channel.ENVOY,
+            window="2026",
+            copies=["UA"],
+            unit="prisoners",
+        )
+        for event in (left_out, written):
+            assert fast.canonical(event) == canonical_event(event, converter)
+        assert fast.canonical(left_out).startswith('{"id":"d1","occurred"')
+        monkeypatch.setitem(UNIT, "name", "prisoners")
+        assert fast.canonical(written) == canonical_event(written, converter)
+        assert '"unit"' not in fast.canonical(written)
+
+    def test_a_converter_that_writes_defaults(self) -> None:
+        converter = ns.make_converter(USER_EVENTS, omit_defaults=False)
+        stated = ns.PositionStated(
+            id="s",
+            occurred="2025",
+            sources=ns.Source(title="t"),
+            party="UA",
+            issue="x",
+            stance="demands",
+        )
+        written = FastEncoder(USER_EVENTS, converter).canonical(stated)
+        assert written == canonical_event(stated, converter)
+        assert '"note":""' in written
+
+    def test_an_iterator_in_a_tuple_field_is_left_whole(self) -> None:
+        """An iterator where a tuple belongs goes to the converter unspent."""
+        converter = ns.make_converter(USER_EVENTS)
+        tally = Communique(
+            id="c", occurred="2025", sources=ns.Source(title="t"), party="UA"
+        )
+        object.__setattr__(tally, "signatories", iter(["UA", 5]))
+        written = FastEncoder(USER_EVENTS, converter).canonical(tally)
+        assert '"signatories":["UA",5]' in written
