@@ -1523,15 +1523,15 @@ def replace_snapshot(path: Path, parts: list[object]) -> None:
         db.executemany("INSERT INTO negstate_snapshot VALUES (?, ?)", enumerate(parts))
 
 
-class TestFailedAppendOntoTheSavedIndex:
-    """An SQLite log rewrites index rows inside the append's transaction; the index
-    beside a JSON Lines log is written, and committed, on its own."""
+class TestRewrittenIndexRows:
+    """States read from the saved index stop reading once an append rewrites its
+    rows, and read on if the rewrite is rolled back."""
 
     def test_states_read_before_a_failed_late_report_go_on(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """A late report whose append fails after the index rows were rewritten
-        in its transaction leaves them as they were: states read before go on."""
+        """SQLite: the late report's append fails after the rows were rewritten
+        in its transaction; the rollback keeps the rows, and the states."""
         path = tmp_path / "saved.sqlite"
         held = [proposal(), proposal("q", day="2025-03-10")]
         indexed_log(path, held)
@@ -1552,6 +1552,62 @@ class TestFailedAppendOntoTheSavedIndex:
                     log.append(proposal("late", day="2025-03-05"))
             assert list(before.proposals) == ["p", "q"]
             assert before == log.saved_state_at() == ns.state_at(held)
+
+    def test_states_read_before_a_failed_write_beside_json_lines_go_on(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """JSON Lines: the index file beside the log is rewritten in a transaction
+        of its own; if that fails, it rolls back, and the states read on."""
+        path = tmp_path / "saved.jsonl"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        indexed_log(path, held)
+        extend = side_index.write_extension
+
+        def extend_then_fail(*args: object, **kwargs: object) -> None:
+            extend(*args, **kwargs)  # type: ignore[arg-type]
+            raise RuntimeError("interrupted")
+
+        with ns.open_log(path) as log:
+            before = log.saved_state_at()
+            assert before is not None
+            with monkeypatch.context() as patched:
+                patched.setattr(side_index, "write_extension", extend_then_fail)
+                with pytest.raises(RuntimeError, match="interrupted"):
+                    log.append(proposal("late", day="2025-03-05"))
+            assert list(before.proposals) == ["p", "q"]
+            assert before == ns.state_at(held)
+
+    @pytest.mark.parametrize("rolled_back", [False, True])
+    def test_states_never_read_rows_a_transaction_has_not_committed(
+        self, tmp_path: Path, rolled_back: bool
+    ) -> None:
+        """A late report appended inside a transaction of the caller's: states
+        read before stop at once (the new rows are not committed yet); states
+        read after it are good once it commits, and stop if it rolls back."""
+        path = tmp_path / "saved.sqlite"
+        held = [proposal(), proposal("q", day="2025-03-10")]
+        late = proposal("late", day="2025-03-05")
+        indexed_log(path, held)
+        storage = ns.stores.SqliteStorage(path)
+        with ns.EventLog(storage) as log:
+            before = log.saved_state_at()
+            assert before is not None
+            with contextlib.suppress(LookupError), storage.writing():
+                log.append(late)
+                with pytest.raises(ns.IndexChangedError):
+                    dict(before.proposals)
+                inside = log.saved_state_at()
+                assert inside is not None
+                if rolled_back:
+                    raise LookupError
+            if rolled_back:
+                assert dict(before.proposals) == dict(ns.state_at(held).proposals)
+                with pytest.raises(ns.IndexChangedError):
+                    dict(inside.proposals)
+            else:
+                assert inside == ns.state_at([*held, late])
+                with pytest.raises(ns.IndexChangedError):
+                    dict(before.proposals)
 
 
 class TestSnapshot:

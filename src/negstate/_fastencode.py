@@ -24,6 +24,7 @@ built-in event and on user events of each of these kinds.
 from __future__ import annotations
 
 import json
+import types
 import typing
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -35,21 +36,15 @@ import cattrs
 
 from negstate.dates import FuzzyDate
 from negstate.events import Event
+from negstate.records import canonical_event
 from negstate.registry import EventRegistry
-from negstate.serialization import encode_event
 
-__all__ = ["CANONICAL_JSON", "FastEncoder"]
+__all__ = ["FastEncoder"]
 
 Encode = Callable[[Any], str]
 
-CANONICAL_JSON: Final = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False
-)
-"""The encoder of canonical JSON text, built once rather than on every call."""
-
 _string = json.encoder.encode_basestring
 _TAG: Final = "type"
-_UnionType = type(int | None)
 
 
 class _Unsupported(Exception):  # noqa: N818 - caught inside this module
@@ -79,7 +74,7 @@ class FastEncoder:
 
     def through_converter(self, event: Event) -> str:
         """The event's canonical JSON text, written through the converter."""
-        return CANONICAL_JSON.encode(encode_event(event, self._converter))
+        return canonical_event(event, self._converter)
 
     def _event_encoder(self, cls: type) -> Encode:
         tag = self._tags.get(cls)
@@ -112,7 +107,7 @@ class FastEncoder:
         Keys come in sorted order and a field equal to its default is left out,
         as the converter's generated functions leave it out.
         """
-        names: dict[str, Any] = {"_string": _string}
+        namespace: dict[str, Any] = {"_string": _string}
         entries: list[tuple[str, str, str | None]] = []
         for field in attrs.fields(attrs.resolve_types(cls)):
             if not field.init or field.name.startswith("_") or field.name == _TAG:
@@ -120,8 +115,8 @@ class FastEncoder:
             entries.append(
                 (
                     field.name,
-                    self._snippet(field.type, "value", names),
-                    _left_out_at(field, names),
+                    self._snippet(field.type, "value", namespace),
+                    _left_out_at(field, namespace),
                 )
             )
         if tag is not None:
@@ -139,45 +134,50 @@ class FastEncoder:
             lines.append(f"    if value != {default}:")
             lines.append(f"        parts.append({key} + {written})")
         lines.append("    return '{' + ','.join(parts) + '}'")
-        exec("\n".join(lines), names)  # noqa: S102 - generated from attrs fields
-        encode: Encode = names.pop(f"encode_{cls.__name__}")
+        exec("\n".join(lines), namespace)  # noqa: S102 - generated from attrs fields
+        encode: Encode = namespace.pop(f"encode_{cls.__name__}")
         return encode
 
     def _snippet(
         self,
         annotation: Any,  # noqa: ANN401 - any type form
-        value: str,
-        names: dict[str, Any],
+        expression: str,
+        namespace: dict[str, Any],
     ) -> str:
-        """Python code writing ``value`` (an expression) of type ``annotation``."""
+        """Python code writing the value of ``expression``, of type ``annotation``.
+
+        What the code calls is put in ``namespace``, the generated function's.
+        """
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
         scalar = next((f for kind, f in _SCALARS.items() if kind is annotation), None)
         if scalar is not None:
-            names.update(_integer=_integer, _day=date.isoformat, _event=self.canonical)
-            return scalar.format(value)
+            namespace.update(
+                _integer=_integer, _day=date.isoformat, _event=self.canonical
+            )
+            return scalar.format(expression)
         if isinstance(annotation, type) and issubclass(annotation, Event):
             # The converter writes such a field through a hook of its own, which
             # this module does not mirror; a field typed Event it does.
             raise _Unsupported(annotation)
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             if all(type(member.value) is str for member in annotation):
-                return f"_string({value}.value)"
+                return f"_string({expression}.value)"
             raise _Unsupported(annotation)
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004
             # Only a tuple or a list: an iterator spent by a failed attempt
             # would leave nothing for the converter.
-            item = self._snippet(args[0], "item", names)
-            names["_items"] = _items
-            return f"'[' + ','.join([{item} for item in _items({value})]) + ']'"
-        if origin in {typing.Union, _UnionType} and len(args) == 2:  # noqa: PLR2004
+            item = self._snippet(args[0], "item", namespace)
+            namespace["_items"] = _items
+            return f"'[' + ','.join([{item} for item in _items({expression})]) + ']'"
+        if origin in {typing.Union, types.UnionType} and len(args) == 2:  # noqa: PLR2004
             inner = [arg for arg in args if arg is not type(None)]
             if len(inner) == 1:
-                written = self._snippet(inner[0], value, names)
-                return f"('null' if {value} is None else {written})"
+                written = self._snippet(inner[0], expression, namespace)
+                return f"('null' if {expression} is None else {written})"
         if isinstance(annotation, type) and attrs.has(annotation):
-            name = f"encode_{len(names)}"
-            names[name] = self._value_encoder(annotation)
-            return f"{name}({value})"
+            name = f"encode_{len(namespace)}"
+            namespace[name] = self._value_encoder(annotation)
+            return f"{name}({expression})"
         raise _Unsupported(annotation)
 
 
@@ -191,7 +191,7 @@ _SCALARS: Final[dict[Any, str]] = {
 """How a field of each of these types is written; ``{}`` stands for the value."""
 
 
-def _left_out_at(field: attrs.Attribute[Any], names: dict[str, Any]) -> str | None:
+def _left_out_at(field: attrs.Attribute[Any], namespace: dict[str, Any]) -> str | None:
     """Python code for the value at which the converter leaves ``field`` out.
 
     None for a field without a default, which is always written.  As in the
@@ -207,14 +207,14 @@ def _left_out_at(field: attrs.Attribute[Any], names: dict[str, Any]) -> str | No
         raise _Unsupported(field.name)  # called with the instance: not mirrored
     name = f"default_{field.name}"
     if not isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        names[name] = default if convert is None else convert(default)
+        namespace[name] = default if convert is None else convert(default)
         return name
     if default.takes_self:
         raise _Unsupported(field.name)
     if convert is None and _always_equal(default.factory):
-        names[name] = default.factory()
+        namespace[name] = default.factory()
         return name
-    names[name], names[f"convert_{field.name}"] = default.factory, convert
+    namespace[name], namespace[f"convert_{field.name}"] = default.factory, convert
     made = f"{name}()"
     return made if convert is None else f"convert_{field.name}({made})"
 

@@ -64,6 +64,7 @@ from negstate.serialization import (
     SCHEMA_VERSION,
     decode_event,
     encode_event,
+    moment_text,
     shared_converter,
 )
 from negstate.state import NegotiationState
@@ -868,10 +869,11 @@ class EventLog:
             now = last
         prev = GENESIS if self._tail is None else self._tail.hash
         stored: list[StoredRecord] = []
+        when = moment_text(now)
         for offset, event in enumerate(fresh):
             row = encode_record(
                 seq=self._count + offset + 1,
-                recorded_at=now,
+                recorded_at=when,
                 event_json=self._canonical(event),
                 prev=prev,
                 batch_left=len(fresh) - offset - 1,

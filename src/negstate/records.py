@@ -17,7 +17,6 @@ short by a crash is recognised by it and never half-applied.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -28,11 +27,11 @@ from typing import Any, Final
 import attrs
 import cattrs
 
-from negstate._fastencode import CANONICAL_JSON
 from negstate.errors import IntegrityError, LogFormatError, NegstateError
 from negstate.events import Event
 from negstate.registry import EventRegistry
 from negstate.serialization import (
+    CANONICAL_JSON,
     SCHEMA_VERSION,
     decode_event,
     encode_event,
@@ -182,14 +181,18 @@ def canonical_event(event: Event, converter: cattrs.Converter) -> str:
 def encode_record(
     *,
     seq: int,
-    recorded_at: datetime,
+    recorded_at: datetime | str,
     event_json: str,
     prev: str,
     batch_left: int = 0,
     schema_version: int = SCHEMA_VERSION,
 ) -> StoredRecord:
-    """Build the canonical text and hash of a new record."""
-    when = _moment_text(recorded_at)
+    """Build the canonical text and hash of a new record.
+
+    ``recorded_at`` may be given as its text (what :func:`moment_text` makes of
+    it), which the records of a batch share.
+    """
+    when = recorded_at if isinstance(recorded_at, str) else moment_text(recorded_at)
     body = (
         f'{{"seq":{seq},"recorded_at":"{when}","schema_version":{schema_version},'
         f'"batch_left":{batch_left},"prev":"{prev}","event":{event_json}}}'
@@ -204,12 +207,6 @@ def encode_record(
         hash=digest,
         body=body,
     )
-
-
-@functools.lru_cache(maxsize=4)
-def _moment_text(recorded_at: datetime) -> str:
-    """The text of a recording time; a batch's records all share one."""
-    return moment_text(recorded_at)
 
 
 def stored_line(record: StoredRecord) -> str:

@@ -14,6 +14,7 @@ structured.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -56,6 +57,7 @@ from negstate.state import (
 )
 
 __all__ = [
+    "CANONICAL_JSON",
     "SCHEMA_VERSION",
     "UPCASTERS",
     "configure_converter",
@@ -65,6 +67,12 @@ __all__ = [
     "shared_converter",
     "upcast",
 ]
+
+CANONICAL_JSON: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+)
+"""Writes canonical JSON text (sorted keys, no spaces, UTF-8 kept as is); built
+once rather than on every call, as :func:`json.dumps` with options would."""
 
 SCHEMA_VERSION: Final = 2
 """The version of the stored shape of events that this negstate writes."""

@@ -486,6 +486,10 @@ class ReadGuard:
         if self.retired is None:
             self.retired = why
 
+    def reinstate(self) -> None:
+        """Let its states read again: the rewrite that retired it was rolled back."""
+        self.retired = None
+
 
 class _Reader:
     """The connection a saved index's states read through, while it is current."""

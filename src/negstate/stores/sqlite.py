@@ -84,8 +84,9 @@ class SqliteStorage:
         self._path = Path(path)
         self._saved: SavedIndex | None = None
         self._guard = ReadGuard(str(self._path))
-        self._rows_rewritten = False
-        """Whether the open transaction rewrote index rows states may read."""
+        self._before_rewrite: tuple[ReadGuard, SavedIndex | None] | None = None
+        """The guard and saved index of states read before the open transaction
+        rewrote index rows: theirs again if it rolls back."""
         self._depth = 0
         self._lock_timeout = lock_timeout
         self._read_only = read_only
@@ -191,24 +192,43 @@ class SqliteStorage:
         try:
             yield
         except BaseException:
-            self._depth, self._rows_rewritten = 0, False
+            self._depth = 0
             self._db.execute("ROLLBACK")
+            self._rows_rolled_back()
             raise
         self._depth = 0
         try:
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            self._rows_rewritten = False
             self._db.execute("ROLLBACK")
+            self._rows_rolled_back()
             raise LogLockedError(
                 f"could not commit ({exc})",
                 where=str(self._path),
                 hint="retry the append",
             ) from exc
-        if self._rows_rewritten:
-            # Only now: states read before may go on reading rows a rollback kept.
-            self._rows_rewritten = False
+        except BaseException:  # not known to have committed: read nothing before
+            self._before_rewrite = None
+            raise
+        self._before_rewrite = None
+
+    def _rewriting_rows(self) -> None:
+        """Stop states read so far from reading the index rows being rewritten.
+
+        States read from now on get a new guard.  If the transaction rolls back,
+        the rows are as they were: the states read before read on, and those read
+        since (from rows that are gone) may not.
+        """
+        if self._before_rewrite is None:
+            self._before_rewrite = (self._guard, self._saved)
             self._guard, self._saved = self._guard.renewed(), None
+
+    def _rows_rolled_back(self) -> None:
+        if self._before_rewrite is not None:
+            self._guard.retire("before its rows were rolled back")
+            self._guard, self._saved = self._before_rewrite
+            self._guard.reinstate()
+            self._before_rewrite = None
 
     # -- the Storage interface ---------------------------------------------------------
 
@@ -353,8 +373,8 @@ class SqliteStorage:
                 revised_by=revised_by,
                 snapshot=snapshot,
             )
-            # States read before refuse to read on once the rows are committed.
-            self._rows_rewritten = self._rows_rewritten or kept
+            if kept:
+                self._rewriting_rows()
         return kept
 
     def snapshot_parts(self) -> Iterator[bytes]:
@@ -384,11 +404,11 @@ class SqliteStorage:
         """Add a planned extension to the kept index, inside the write transaction.
 
         States read before an extension that rewrote rows refuse to read on,
-        once the transaction commits.
+        unless the transaction rolls back.
         """
         write_extension(self._db, extension, head)
         if extension.refolded:
-            self._rows_rewritten = True
+            self._rewriting_rows()
 
     def index_state(
         self,
