@@ -233,6 +233,14 @@ def note(draft: ns.StateDraft, event: Noted) -> None:
 
 
 NOTING = ns.BUILTIN_EVENTS.with_event(Noted, note, tag="example.Noted")
+SUPPORT = ns.PositionStated(
+    id="s1",
+    occurred="2025-03-01",
+    sources=SOURCE,
+    party="UA",
+    issue="ceasefire",
+    stance=ns.Stance.SUPPORTS,
+)
 
 
 class TestRefusedUserEvents:
@@ -240,16 +248,7 @@ class TestRefusedUserEvents:
 
     def test_the_index_is_saved_after_a_refused_event(self, tmp_path: Path) -> None:
         with ns.open_log(tmp_path / "log.jsonl", registry=NOTING) as log:
-            log.append(
-                ns.PositionStated(
-                    id="s1",
-                    occurred="2025-03-01",
-                    sources=SOURCE,
-                    party="UA",
-                    issue="ceasefire",
-                    stance=ns.Stance.SUPPORTS,
-                )
-            )
+            log.append(SUPPORT)
             assert log.save_index()
             log.timeline().state_at("2025-03-02")  # index built
             with pytest.raises(ns.ImpossibleEventError, match="refused on purpose"):
@@ -281,14 +280,7 @@ class TestEmptyCollections:
     def test_asked_for_but_never_written(self) -> None:
         registry = ns.BUILTIN_EVENTS.with_event(Noted, opened_only, tag="example.Noted")
         events = [
-            ns.PositionStated(
-                id="s1",
-                occurred="2025-03-01",
-                sources=SOURCE,
-                party="UA",
-                issue="ceasefire",
-                stance=ns.Stance.SUPPORTS,
-            ),
+            SUPPORT,
             Noted(id="n1", occurred="2025-03-05", sources=SOURCE),
         ]
         timeline = ns.build_timeline(events, registry)

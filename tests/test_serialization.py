@@ -229,6 +229,14 @@ USER_EVENTS = (
     .with_event(Treaty, ignore)
     .with_event(Dispatch, ignore)
 )
+STATED = ns.PositionStated(
+    id="s",
+    occurred="2025",
+    sources=ns.Source(title="t"),
+    party="UA",
+    issue="x",
+    stance="demands",
+)
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 
 
@@ -315,15 +323,7 @@ class TestFastEncoder:
         and a value class may hold itself: both are left to the converter."""
         converter = ns.make_converter(USER_EVENTS)
         source = ns.Source(title="t")
-        stated = ns.PositionStated(
-            id="s",
-            occurred="2025",
-            sources=source,
-            party="UA",
-            issue="x",
-            stance="demands",
-        )
-        amendment = Amendment(id="a", occurred="2025", sources=source, amended=stated)
+        amendment = Amendment(id="a", occurred="2025", sources=source, amended=STATED)
         treaty = Treaty(
             id="t",
             occurred="2025",
@@ -362,16 +362,8 @@ class TestFastEncoder:
 
     def test_a_converter_that_writes_defaults(self) -> None:
         converter = ns.make_converter(USER_EVENTS, omit_defaults=False)
-        stated = ns.PositionStated(
-            id="s",
-            occurred="2025",
-            sources=ns.Source(title="t"),
-            party="UA",
-            issue="x",
-            stance="demands",
-        )
-        written = FastEncoder(USER_EVENTS, converter).canonical(stated)
-        assert written == canonical_event(stated, converter)
+        written = FastEncoder(USER_EVENTS, converter).canonical(STATED)
+        assert written == canonical_event(STATED, converter)
         assert '"note":""' in written
 
     def test_an_iterator_in_a_tuple_field_is_left_whole(self) -> None:
