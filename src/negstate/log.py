@@ -52,6 +52,7 @@ from negstate.records import (
     BulkRecords,
     Record,
     StoredRecord,
+    canonical_event,
     check_bulk,
     check_chain,
     decode_record,
@@ -328,10 +329,9 @@ class EventLog:
     @functools.cached_property
     def _canonical(self) -> Callable[[Event], str]:
         """Writes an event's canonical JSON: generated code, unless given one."""
-        encoder = FastEncoder(self._registry, self._converter)
         if self._given_converter is None:
-            return encoder.canonical
-        return encoder.through_converter
+            return FastEncoder(self._registry, self._converter).canonical
+        return functools.partial(canonical_event, converter=self._given_converter)
 
     # -- reading ------------------------------------------------------------------
 
